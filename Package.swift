@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One set of settings for every Swift target, as swift-subprocess and Hummingbird do.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "flakebox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flakebox", targets: ["flakebox"]),
+        .executable(name: "flakebox-sandbox", targets: ["flakebox-sandbox"]),
+        .library(name: "FlakeboxSandbox", targets: ["FlakeboxSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // libseccomp, as Debian ships it (libseccomp-dev); only the supervisor links it.
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // Small C wrappers for what Swift's Glibc module hides (posix_spawn close-from, pidfd, memfd).
+        .target(name: "CFlakeboxSpawn", cSettings: [.define("_GNU_SOURCE")]),
+        // The per-attempt launcher: the only code that runs between clone and execve. C only.
+        .executableTarget(
+            name: "flakebox-sandbox",
+            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])]
+        ),
+        .target(
+            name: "FlakeboxSandbox",
+            dependencies: ["CSeccomp", "CFlakeboxSpawn"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlakeboxCommands",
+            dependencies: [
+                "FlakeboxSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "flakebox",
+            dependencies: ["FlakeboxCommands"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlakeboxSandboxTests",
+            dependencies: ["FlakeboxSandbox", "flakebox-sandbox"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,237 @@
+/*
+ * flakebox-sandbox: runs one attempt of a test command in its own sandbox.
+ *
+ * Process tree: supervisor -> this helper (host namespaces, waits) -> PID 1 of the new pid
+ * namespace (builds the root, then reaps) -> the worker (nested user namespace, seccomp, execve).
+ * The helper is a single-threaded C program started with posix_spawn, so nothing of the Swift
+ * supervisor (its heap, its threads, its signal mask) reaches the sandbox. See docs/SANDBOX.md §10
+ * for the sequence and the reasons behind each step.
+ */
+#include "plan.h"
+#include "report.h"
+#include "setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* Reads the whole seccomp program; a BPF program is an array of 8-byte struct sock_filter. */
+static int load_bpf(struct fb_plan *plan) {
+    if (plan->seccomp_fd < 0) return 0;
+    size_t cap = 65536, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) return -1;
+    for (;;) {
+        if (n == cap) {
+            errno = E2BIG;
+            free(buf);
+            return -1;
+        }
+        ssize_t r = pread(plan->seccomp_fd, buf + n, cap - n, (off_t)n);
+        if (r < 0 && errno == ESPIPE) r = read(plan->seccomp_fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            free(buf);
+            return -1;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (n == 0 || n % 8 != 0) {
+        errno = EINVAL;
+        free(buf);
+        return -1;
+    }
+    close(plan->seccomp_fd);
+    plan->seccomp_fd = -1;
+    plan->bpf = buf;
+    plan->bpf_len = n;
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every descriptor above 2 except the ones the plan names. */
+static void close_unplanned_fds(const struct fb_plan *plan) {
+    int keep[4];
+    size_t n = 0;
+    if (plan->report_fd > 2) keep[n++] = plan->report_fd;
+    if (plan->lifeline_fd > 2) keep[n++] = plan->lifeline_fd;
+    qsort(keep, n, sizeof keep[0], cmp_int);
+    unsigned int from = 3;
+    for (size_t k = 0; k < n; k++) {
+        if ((unsigned int)keep[k] > from) close_range(from, (unsigned int)keep[k] - 1, 0);
+        from = (unsigned int)keep[k] + 1;
+    }
+    close_range(from, ~0U, 0);
+    for (size_t k = 0; k < n; k++)
+        fcntl(keep[k], F_SETFD, FD_CLOEXEC);
+}
+
+static int join_cgroups(const struct fb_plan *plan) {
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%d\n", getpid());
+    for (size_t k = 0; k < plan->n_cgroups; k++) {
+        int fd = open(plan->cgroup_procs[k], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, pid, (size_t)len) != len) {
+            int e = errno;
+            if (fd >= 0) close(fd);
+            fb_fail("cgroup-join", e);
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/* A root supervisor hands the sandbox to a dedicated unprivileged host uid before anything else,
+ * so that even an escape from every namespace lands on an account that owns nothing. */
+static int drop_host_ids(struct fb_plan *plan) {
+    if (geteuid() != 0) {
+        plan->uid = geteuid();
+        plan->gid = getegid();
+        return 0;
+    }
+    if (plan->have_ids != 3) {
+        plan->uid = 65534;
+        plan->gid = 65534;
+    }
+    if (setgroups(0, NULL)) return fb_fail("setgroups", errno), -1;
+    if (setresgid(plan->gid, plan->gid, plan->gid)) return fb_fail("setresgid", errno), -1;
+    if (setresuid(plan->uid, plan->uid, plan->uid)) return fb_fail("setresuid", errno), -1;
+    /* setresuid cleared dumpable; without it the child cannot write its own uid_map. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)) return fb_fail("dumpable", errno), -1;
+    return 0;
+}
+
+static int lifeline_broken(const struct fb_plan *plan) {
+    if (plan->lifeline_fd < 0) return 0;
+    struct pollfd p = {.fd = plan->lifeline_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* Waits for PID 1 (or the minimal-tier worker) while watching the lifeline and SIGTERM.
+ * Returns the target's wait status, or -1 when the attempt was cut short. */
+static int supervise(const struct fb_plan *plan, pid_t target, int sigfd, void (*kill_all)(pid_t)) {
+    int pidfd = (int)syscall(SYS_pidfd_open, target, 0);
+    struct pollfd fds[3];
+    for (;;) {
+        nfds_t n = 0;
+        fds[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        fds[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+        if (plan->lifeline_fd >= 0) fds[n++] = (struct pollfd){.fd = plan->lifeline_fd, .events = POLLIN};
+        /* Without a pidfd (old kernel) fall back to polling waitpid every 10 ms. */
+        int r = poll(fds, n, pidfd < 0 ? 10 : -1);
+        if (r < 0 && errno != EINTR) break;
+        int status;
+        pid_t w = waitpid(target, &status, WNOHANG);
+        if (w == target) return status;
+        if (w < 0 && errno != EINTR) return -1;
+        if (r <= 0) continue;
+        int stop = (fds[1].revents & POLLIN) || (n > 2 && (fds[2].revents & (POLLHUP | POLLERR | POLLIN)));
+        if (stop) {
+            kill_all(target);
+            while (waitpid(target, &status, 0) < 0 && errno == EINTR) {
+            }
+            return -1;
+        }
+    }
+    kill_all(target);
+    return -1;
+}
+
+static void kill_namespace(pid_t init) {
+    /* PID 1 dying makes the kernel SIGKILL everything else in its pid namespace. */
+    kill(init, SIGKILL);
+}
+
+static int run_namespaced(struct fb_plan *plan, int sigfd) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
+    unsigned long flags =
+        CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+    if (plan->unshare_net) flags |= CLONE_NEWNET;
+    /* A raw clone of a single-threaded process: the child may use libc as a forked child would. */
+    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+    if (pid < 0) return fb_fail("clone", errno), 1;
+    if (pid == 0) {
+        close(go[1]);
+        _exit(fb_sandbox_init(plan, go[0]));
+    }
+    close(go[0]);
+    fb_report_init_pid(pid);
+    /* The "go" byte releases the child; it checks for it only after arming PDEATHSIG, so a helper
+     * that died in between is seen as EOF (bubblewrap#633). */
+    if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
+    close(go[1]);
+    int status = supervise(plan, pid, sigfd, kill_namespace);
+    if (status == -1) return 1;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    fb_report_reaper(status);
+    return 1;
+}
+
+static int run_minimal(struct fb_plan *plan, int sigfd) {
+    /* Orphans of the test reparent to us, so that none outlives the attempt. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) return fb_fail("subreaper", errno), 1;
+    pid_t pid = fork();
+    if (pid < 0) return fb_fail("fork", errno), 1;
+    if (pid == 0) _exit(fb_worker_exec(plan, 0));
+    fb_report_init_pid(pid);
+    int status = supervise(plan, pid, sigfd, fb_kill_descendants);
+    if (status != -1) fb_report_exit(status);
+    fb_kill_descendants(0);
+    return status == -1 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    fb_reset_signals();
+    struct fb_plan plan;
+    if (fb_plan_parse(&plan, argc, argv)) return 125;
+    fb_report_set_fd(plan.report_fd);
+    if (load_bpf(&plan)) return fb_fail("seccomp-read", errno), 1;
+    close_unplanned_fds(&plan);
+    if (lifeline_broken(&plan)) return 1;
+
+    /* The kernel's OOM killer should pick a sandbox before the supervisor. */
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char v[16];
+        int len = snprintf(v, sizeof v, "%d", plan.oom_score_adj);
+        if (write(fd, v, (size_t)len) < 0 && plan.oom_score_adj < 0) fb_fail("oom-score-adj", errno);
+        close(fd);
+    }
+    if (join_cgroups(&plan)) return 1;
+    if (drop_host_ids(&plan)) return 1;
+
+    /* SIGTERM (from the supervisor, on timeout or cancel) means: kill the whole attempt, then exit. */
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigaddset(&term, SIGHUP);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    int sigfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) return fb_fail("signalfd", errno), 1;
+
+    return plan.namespaces ? run_namespaced(&plan, sigfd) : run_minimal(&plan, sigfd);
+}

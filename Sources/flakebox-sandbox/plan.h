@@ -1,0 +1,85 @@
+/*
+ * The plan of one sandboxed attempt, parsed from the command line (and from --args FD).
+ * Everything the child needs is in here before the first clone: no parsing happens later.
+ */
+#ifndef FB_PLAN_H
+#define FB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum fb_mount_kind {
+    FB_MOUNT_RO_BIND, /* read-only, nosuid, nodev bind of a host path */
+    FB_MOUNT_BIND,    /* read-write bind (reduced tier: a per-attempt copy of the checkout) */
+    FB_MOUNT_OVERLAY, /* copy-on-write overlay: lower = host path, upper on a private tmpfs */
+    FB_MOUNT_TMPFS,   /* size- and inode-limited tmpfs */
+    FB_MOUNT_PROC,    /* a fresh procfs for the new pid namespace, sensitive parts read-only */
+    FB_MOUNT_DEV,     /* a minimal /dev: null zero full random urandom, fd links, shm; no tty */
+    FB_MOUNT_DIR,     /* an empty directory */
+    FB_MOUNT_SYMLINK, /* a symlink (source = target text) */
+    FB_MOUNT_FILE,    /* a small read-only file (source = its content) */
+};
+
+struct fb_mount {
+    enum fb_mount_kind kind;
+    const char *source; /* host path, symlink target or file content */
+    const char *dest;   /* path inside the sandbox, absolute */
+    uint64_t size;      /* tmpfs / dev-shm / overlay-scratch bytes */
+    uint64_t inodes;    /* tmpfs nr_inodes */
+    int source_fd;      /* O_PATH fd opened before any mount, so staging cannot shadow it */
+};
+
+struct fb_rlimit {
+    int resource;
+    uint64_t value;
+};
+
+#define FB_MAX_MOUNTS 128
+#define FB_MAX_RLIMITS 16
+#define FB_MAX_CGROUPS 8
+#define FB_MAX_ENV 512
+#define FB_MAX_ARGV 4096
+
+struct fb_plan {
+    /* identity */
+    int have_ids;
+    uid_t uid; /* host uid the sandbox runs as when the helper starts as root */
+    gid_t gid;
+    uid_t inner_uid; /* uid the test sees (nested user namespace) */
+    gid_t inner_gid;
+
+    /* isolation */
+    int namespaces; /* 0 = minimal tier: no namespaces at all */
+    int unshare_net;
+    const char *hostname;
+
+    struct fb_mount mounts[FB_MAX_MOUNTS];
+    size_t n_mounts;
+
+    struct fb_rlimit rlimits[FB_MAX_RLIMITS];
+    size_t n_rlimits;
+
+    const char *cgroup_procs[FB_MAX_CGROUPS];
+    size_t n_cgroups;
+
+    const char *chdir;
+    int oom_score_adj;
+
+    /* channels */
+    int report_fd;   /* status records; -1: human-readable lines on stderr */
+    int lifeline_fd; /* POLLHUP = the supervisor is gone */
+    int seccomp_fd;  /* raw struct sock_filter[] */
+    unsigned char *bpf;
+    size_t bpf_len;
+
+    /* what to run */
+    char *env[FB_MAX_ENV + 1];
+    size_t n_env;
+    char **argv;
+};
+
+/* Parses argv (expanding --args FD in place). Returns 0, or -1 with a message on stderr. */
+int fb_plan_parse(struct fb_plan *plan, int argc, char **argv);
+
+#endif

@@ -1,0 +1,62 @@
+#include "report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int report_fd = -1;
+
+void fb_report_set_fd(int fd) {
+    report_fd = fd;
+}
+
+static void emit(const char *line, size_t len) {
+    while (len > 0) {
+        ssize_t w = write(report_fd, line, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        line += w;
+        len -= (size_t)w;
+    }
+}
+
+void fb_fail_plain(const char *stage, int err) {
+    char line[256];
+    int n = snprintf(line, sizeof line, "flakebox-sandbox: %s: %s\n", stage, strerror(err));
+    if (n > 0) {
+        ssize_t ignored = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)ignored;
+    }
+}
+
+void fb_fail(const char *stage, int err) {
+    if (report_fd < 0) {
+        fb_fail_plain(stage, err);
+        return;
+    }
+    char line[200];
+    int n = snprintf(line, sizeof line, "error %s %d\n", stage, err);
+    if (n > 0 && (size_t)n < sizeof line) emit(line, (size_t)n);
+}
+
+void fb_report_init_pid(int pid) {
+    if (report_fd < 0) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "init %d\n", pid);
+    if (n > 0) emit(line, (size_t)n);
+}
+
+void fb_report_exit(int status) {
+    if (report_fd < 0) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "exit %d\n", status);
+    if (n > 0) emit(line, (size_t)n);
+}
+
+void fb_report_reaper(int status) {
+    if (report_fd < 0) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "reaper %d\n", status);
+    if (n > 0) emit(line, (size_t)n);
+}
