@@ -47,12 +47,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "flakebox",
-            dependencies: ["FlakeboxCommands"],
+            dependencies: [
+                "FlakeboxCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FlakeboxSandboxTests",
-            dependencies: ["FlakeboxSandbox", "flakebox-sandbox"],
+            dependencies: ["FlakeboxSandbox", "flakebox-sandbox", "flakebox"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,85 @@
+#include "fb_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const int *fds, int nfds) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    int err = posix_spawn_file_actions_init(&actions);
+    if (err) return err;
+    err = posix_spawnattr_init(&attr);
+    if (err) {
+        posix_spawn_file_actions_destroy(&actions);
+        return err;
+    }
+    /* Move every source above the target range first, so that dup2 i <- fds[i] never clobbers a
+     * source still needed; the duplicates are closed by addclosefrom below. */
+    int base = nfds;
+    for (int i = 0; i < nfds; i++)
+        if (fds[i] >= base) base = fds[i] + 1;
+    for (int i = 0; i < nfds && !err; i++)
+        if (fds[i] >= 0) err = posix_spawn_file_actions_adddup2(&actions, fds[i], base + i);
+    for (int i = 0; i < nfds && !err; i++) {
+        if (fds[i] >= 0) err = posix_spawn_file_actions_adddup2(&actions, base + i, i);
+        else err = posix_spawn_file_actions_addclose(&actions, i);
+    }
+    if (!err) err = posix_spawn_file_actions_addclosefrom_np(&actions, nfds);
+
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    if (!err) err = posix_spawnattr_setsigmask(&attr, &none);
+    if (!err) err = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!err) err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (!err) err = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return err;
+}
+
+int fb_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int fb_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int fb_memfd_create(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+int fb_memfd_seal(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
+int fb_pipe_cloexec(int fds[2], int nonblocking) {
+    return pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0));
+}
+
+int fb_wifexited(int status) {
+    return WIFEXITED(status);
+}
+int fb_wexitstatus(int status) {
+    return WEXITSTATUS(status);
+}
+int fb_wifsignaled(int status) {
+    return WIFSIGNALED(status);
+}
+int fb_wtermsig(int status) {
+    return WTERMSIG(status);
+}

@@ -1,0 +1,31 @@
+/*
+ * What the Swift supervisor needs from libc that Swift's Glibc module hides or cannot express:
+ * posix_spawn with a clean signal state and an exact descriptor table, pidfds, memfds.
+ */
+#ifndef FB_SPAWN_H
+#define FB_SPAWN_H
+
+#include <sys/types.h>
+
+/* Spawns path with argv/envp. Child descriptor i (0 <= i < nfds) is fds[i] (or closed when -1);
+ * every other descriptor is closed. The signal mask is emptied and every disposition reset, so
+ * the child never inherits a Swift thread's blocked SIGTERM/SIGALRM. Returns 0 or an errno. */
+int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const int *fds, int nfds);
+
+/* pidfd_open(2); -1 with errno on failure. */
+int fb_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2). */
+int fb_pidfd_send_signal(int pidfd, int sig);
+/* memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING). */
+int fb_memfd_create(const char *name);
+/* Forbids any further change to a memfd's size or content. */
+int fb_memfd_seal(int fd);
+/* pipe2(fds, O_CLOEXEC | extra). */
+int fb_pipe_cloexec(int fds[2], int nonblocking);
+/* The raw value of a wait status: exited? code? signal? */
+int fb_wifexited(int status);
+int fb_wexitstatus(int status);
+int fb_wifsignaled(int status);
+int fb_wtermsig(int status);
+
+#endif

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `flakebox` command line.
+public struct Flakebox: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "flakebox",
+        abstract: "Hunt flaky tests: run a test command many times, each attempt in its own Linux sandbox.",
+        version: version,
+        subcommands: [Doctor.self, Exec.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,294 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Creates, limits and cleans up the cgroups of a supervisor's attempts.
+///
+/// All groups live below a per-supervisor parent, `flakebox-<pid>`, created lazily below this
+/// process's own cgroup in each hierarchy (so limits of an enclosing container or session still
+/// apply), and removed again by ``shutdown(timeout:)``.
+///
+/// ```
+/// <own cgroup>/flakebox-<pid>/<attempt name>      (v1: in each of memory, pids, cpu, cpuacct)
+/// ```
+public final class CgroupManager: Sendable {
+    /// The detection result the manager was created from.
+    public let support: CgroupSupport
+    /// The cgroup version in use.
+    public let version: CgroupVersion
+    /// The controllers attempt groups get.
+    public let controllers: Set<CgroupController>
+    /// The per-supervisor parent group's name.
+    public let parentName: String
+
+    private let report: CgroupSupport.Report
+    private let state = Mutex<State>(State())
+
+    private struct State: Sendable {
+        /// The parent groups, once created; `nil` before the first attempt and after shutdown.
+        var parents: [CgroupPlacement]?
+        var isShutDown = false
+        /// v2: the leaf the supervisor moved itself into, and what it enabled in its own cgroup.
+        var supervisorLeaf: String?
+        var enabledInOwnCgroup: [CgroupController] = []
+    }
+
+    /// Detects cgroup support and prepares a manager; nothing is created until the first attempt.
+    /// - Parameters:
+    ///   - parentName: The per-supervisor group's name; `flakebox-<pid>` by default.
+    ///   - version: Force a version; by default the one ``CgroupSupport/preferred`` picks.
+    /// - Throws: ``CgroupError/Code/unavailable`` with the reasons when no usable cgroup exists.
+    public convenience init(parentName: String? = nil, version: CgroupVersion? = nil) throws(CgroupError) {
+        try self.init(support: .detect(), parentName: parentName, version: version)
+    }
+
+    /// Prepares a manager from an earlier detection (detect once per supervisor, it writes probes).
+    public init(support: CgroupSupport, parentName: String? = nil, version: CgroupVersion? = nil) throws(CgroupError) {
+        let report: CgroupSupport.Report
+        if let version {
+            report = support.report(for: version)
+            guard report.isUsable else {
+                throw CgroupError(.unavailable, "cgroup \(version) is not usable here: \(report)")
+            }
+        } else {
+            guard let preferred = support.preferred else {
+                throw CgroupError(.unavailable, "no usable cgroup hierarchy: \(support)")
+            }
+            report = preferred
+        }
+        let parentName = parentName ?? "flakebox-\(getpid())"
+        try Self.validate(name: parentName)
+        self.support = support
+        self.report = report
+        self.version = report.version
+        self.controllers = report.controllers
+        self.parentName = parentName
+    }
+
+    /// Cleans up if ``shutdown(timeout:)`` was not called, so no directories outlive the supervisor.
+    deinit {
+        try? shutdown(timeout: .seconds(2))
+    }
+
+    /// The parent group's directories (which exist only between the first attempt and shutdown).
+    public var parentDirectories: [String] {
+        report.placements.map { $0.directory + "/" + parentName }
+    }
+
+    /// Creates an attempt's group with `limits` applied, ready for the helper to join.
+    /// - Parameters:
+    ///   - name: A single path component: letters, digits, `-`, `_` and `.`, starting with a letter or digit.
+    ///   - limits: The limits; each one needs its controller to be available.
+    /// - Throws: ``CgroupError`` — `.invalidName`, `.invalidLimits`, `.controllerUnavailable`,
+    ///   `.alreadyExists`, `.setupFailed`, `.createFailed`, `.limitRejected` or `.shutDown`.
+    public func makeAttemptGroup(name: String, limits: CgroupLimits = .unlimited) throws(CgroupError) -> AttemptCgroup {
+        try Self.validate(name: name)
+        try limits.validate()
+        let unavailable = limits.requiredControllers.subtracting(controllers).sorted()
+        if let controller = unavailable.first {
+            let reason = report.missing[controller] ?? "not available"
+            throw CgroupError(.controllerUnavailable, "cannot limit \(controller) with cgroup \(version): \(reason)")
+        }
+        return try state.withLock { (state) throws(CgroupError) -> AttemptCgroup in
+            guard !state.isShutDown else {
+                throw CgroupError(.shutDown, "the cgroup manager has been shut down")
+            }
+            let parents: [CgroupPlacement]
+            if let existing = state.parents {
+                parents = existing
+            } else {
+                parents = try createParents(&state)
+                state.parents = parents
+            }
+            let group = AttemptCgroup(
+                name: name, version: version, placements: parents.map { $0.appending(name) })
+            var created: [String] = []
+            do throws(CgroupError) {
+                for directory in group.directories {
+                    try CgroupFileSystem.makeDirectory(directory, allowExisting: false, code: .createFailed)
+                    created.append(directory)
+                }
+                try group.apply(limits)
+            } catch {
+                for directory in created { _ = CgroupFileSystem.removeDirectory(directory) }
+                throw error
+            }
+            return group
+        }
+    }
+
+    /// Kills and removes every remaining attempt group, then the parent groups. Afterwards the
+    /// manager refuses new groups. Calling it again retries whatever failed.
+    /// - Throws: The first failure; cleanup of the other groups continues regardless.
+    public func shutdown(timeout: Duration = .seconds(5)) throws(CgroupError) {
+        try state.withLock { (state) throws(CgroupError) in
+            state.isShutDown = true
+            let deadline = ContinuousClock.now + timeout
+            var firstError: CgroupError?
+            let parents = state.parents ?? []
+            let names = Set(parents.flatMap { CgroupFileSystem.subdirectories(of: $0.directory) })
+            for name in names.sorted() {
+                let group = AttemptCgroup(
+                    name: name, version: version, placements: parents.map { $0.appending(name) })
+                do throws(CgroupError) {
+                    try group.killAll(timeout: max(deadline - ContinuousClock.now, .milliseconds(100)))
+                    try group.remove(timeout: max(deadline - ContinuousClock.now, .milliseconds(100)))
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            for parent in parents {
+                do throws(CgroupError) {
+                    try AttemptCgroup.removeDirectory(parent.directory, deadline: deadline)
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            if firstError == nil {
+                state.parents = nil
+                do throws(CgroupError) {
+                    try restoreOwnCgroup(&state)
+                } catch {
+                    firstError = error
+                }
+            }
+            if let firstError { throw firstError }
+        }
+    }
+
+    // MARK: - Parent groups
+
+    private func createParents(_ state: inout State) throws(CgroupError) -> [CgroupPlacement] {
+        if version == .v2 {
+            try enableControllersInOwnCgroup(&state)
+        }
+        var parents: [CgroupPlacement] = []
+        do throws(CgroupError) {
+            for base in report.placements {
+                let parent = base.appending(parentName)
+                // An existing parent is a leftover of an earlier supervisor with our pid; reuse it.
+                try CgroupFileSystem.makeDirectory(parent.directory, allowExisting: true, code: .setupFailed)
+                parents.append(parent)
+                if version == .v2 {
+                    try enableControllers(in: parent.directory)
+                }
+            }
+        } catch {
+            for parent in parents { _ = CgroupFileSystem.removeDirectory(parent.directory) }
+            throw error
+        }
+        return parents
+    }
+
+    private var limitedControllers: [CgroupController] {
+        [.memory, .pids, .cpu].filter(controllers.contains)
+    }
+
+    private func enabledControllers(in directory: String) -> Set<String> {
+        Set(
+            (CgroupFileSystem.readIfPresent(directory + "/cgroup.subtree_control") ?? "")
+                .split(whereSeparator: \.isWhitespace).map(String.init))
+    }
+
+    /// v2 lets a cgroup give controllers to its children only through `cgroup.subtree_control`.
+    private func enableControllers(in directory: String) throws(CgroupError) {
+        let enabled = enabledControllers(in: directory)
+        let needed = limitedControllers.filter { !enabled.contains($0.rawValue) }
+        guard !needed.isEmpty else { return }
+        try CgroupFileSystem.writeFile(
+            needed.map { "+\($0)" }.joined(separator: " "), to: directory + "/cgroup.subtree_control",
+            code: .setupFailed)
+    }
+
+    /// Enables our controllers in our own v2 cgroup. v2 refuses that (EBUSY) while the cgroup holds
+    /// processes; if the only process is this supervisor — as in a delegated systemd unit — the
+    /// supervisor moves itself into a leaf child first, as systemd's delegation rules prescribe.
+    private func enableControllersInOwnCgroup(_ state: inout State) throws(CgroupError) {
+        guard let own = report.placements.first?.directory else { return }
+        let enabled = enabledControllers(in: own)
+        let needed = limitedControllers.filter { !enabled.contains($0.rawValue) }
+        guard !needed.isEmpty else { return }
+        do throws(CgroupError) {
+            try enableControllers(in: own)
+            state.enabledInOwnCgroup = needed
+            return
+        } catch where error.errno == EBUSY {
+            let others = CgroupFileSystem.parsePIDs(CgroupFileSystem.readIfPresent(own + "/cgroup.procs") ?? "")
+                .filter { $0 != getpid() }
+            guard others.isEmpty else {
+                throw CgroupError(
+                    .setupFailed,
+                    "cannot enable controllers for child groups: \(own) also holds \(others.count) other "
+                        + "process(es); run flakebox in its own delegated cgroup",
+                    operation: error.operation, path: error.path, errno: error.errno)
+            }
+        }
+        let leaf = own + "/" + parentName + "-supervisor"
+        try CgroupFileSystem.makeDirectory(leaf, allowExisting: true, code: .setupFailed)
+        do throws(CgroupError) {
+            try CgroupFileSystem.writeFile(String(getpid()), to: leaf + "/cgroup.procs", code: .setupFailed)
+        } catch {
+            _ = CgroupFileSystem.removeDirectory(leaf)
+            throw error
+        }
+        state.supervisorLeaf = leaf
+        try enableControllers(in: own)
+        state.enabledInOwnCgroup = needed
+    }
+
+    /// Undoes ``enableControllersInOwnCgroup(_:)`` after the parents are gone: disables what we
+    /// enabled, moves the supervisor back and removes the leaf.
+    private func restoreOwnCgroup(_ state: inout State) throws(CgroupError) {
+        guard let leaf = state.supervisorLeaf, let own = report.placements.first?.directory else { return }
+        let others = CgroupFileSystem.parsePIDs(CgroupFileSystem.readIfPresent(leaf + "/cgroup.procs") ?? "")
+            .filter { $0 != getpid() }
+        guard others.isEmpty else {
+            // Children started after the move live there; moving back would split them from us.
+            throw CgroupError(
+                .removeFailed, "the supervisor's leaf cgroup still holds \(others.count) other process(es)",
+                operation: "rmdir", path: leaf, errno: EBUSY)
+        }
+        if !state.enabledInOwnCgroup.isEmpty {
+            try CgroupFileSystem.writeFile(
+                state.enabledInOwnCgroup.map { "-\($0)" }.joined(separator: " "),
+                to: own + "/cgroup.subtree_control", code: .removeFailed)
+            state.enabledInOwnCgroup = []
+        }
+        try CgroupFileSystem.writeFile(String(getpid()), to: own + "/cgroup.procs", code: .removeFailed)
+        try AttemptCgroup.removeDirectory(leaf, deadline: ContinuousClock.now + .seconds(1))
+        state.supervisorLeaf = nil
+    }
+
+    // MARK: - Names
+
+    /// Interface-file prefixes a child cgroup's name must not collide with.
+    private static let reservedPrefixes: Set<String> = [
+        "cgroup", "memory", "pids", "cpu", "cpuacct", "cpuset", "io", "blkio", "hugetlb", "rdma", "misc",
+        "freezer", "devices", "net_cls", "net_prio", "perf_event", "tasks", "notify_on_release", "release_agent",
+    ]
+
+    static func validate(name: String) throws(CgroupError) {
+        let bytes = Array(name.utf8)
+        let allowed = bytes.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+        let first = bytes.first ?? 0
+        let startsAlphanumeric = first != UInt8(ascii: "-") && first != UInt8(ascii: "_") && first != UInt8(ascii: ".")
+        let prefix = String(name.prefix { $0 != "." })
+        guard (1...128).contains(bytes.count), allowed, startsAlphanumeric,
+            !reservedPrefixes.contains(prefix)
+        else {
+            throw CgroupError(
+                .invalidName,
+                "\"\(name)\" is not a valid cgroup name (1–128 of A–Z a–z 0–9 - _ ., starting with a letter or "
+                    + "digit, not a cgroup interface file name)")
+        }
+    }
+}

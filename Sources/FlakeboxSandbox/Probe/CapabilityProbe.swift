@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Finds out, by trying, which isolation layers this machine allows: it runs real sandboxes of
+/// a tiny probe command through the same helper and plan as every attempt, first at the full
+/// tier, then without the overlay, then without namespaces, and checks cgroups separately.
+public enum CapabilityProbe {
+    private static let cache = Mutex<[String: IsolationReport]>([:])
+
+    /// Probes once per helper and identity for the life of the process.
+    public static func shared(helperPath: String, identity: SandboxIdentity) -> IsolationReport {
+        let key = "\(helperPath)|\(identity.uid)|\(identity.gid)"
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let report = run(helperPath: helperPath, identity: identity)
+        cache.withLock { $0[key] = report }
+        return report
+    }
+
+    /// A seccomp program of one instruction, `return ALLOW`: proves filters load, changes nothing.
+    static let allowAllProgram: [UInt8] = [0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f]
+
+    static let probePolicy = Policy(
+        name: "probe", summary: "capability probe", minimumTier: .minimal, network: .none,
+        filesystem: .init(
+            readOnlyPaths: ["/usr", "/bin", "/sbin", "/lib", "/lib64"], etc: [], workspace: "/workspace",
+            workspaceSize: 16 << 20, tmpSize: 16 << 20, shmSize: 1 << 20, inodes: 4096),
+        limits: .init(
+            memory: nil, pids: nil, cpus: nil, cpuSeconds: nil, fileSize: nil, openFiles: nil, processes: nil,
+            timeoutSeconds: 20, outputCapture: 8192, outputLimit: 1 << 20),
+        environment: .init(passthrough: [], set: ["PATH": "/usr/bin:/bin"]), seccompProfile: "unconfined",
+        allowForeignABIs: false, directory: nil)
+
+    /// Removes a lower directory (needs overlay whiteouts: userxattr), writes a file, and shows
+    /// the seccomp and no_new_privs state of the sandboxed process.
+    static let probeCommand = [
+        "/bin/sh", "-c",
+        "rm -rf d && echo written > f && cat f && grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status",
+    ]
+
+    public static func run(helperPath: String, identity: SandboxIdentity) -> IsolationReport {
+        var layers: [IsolationReport.Layer] = []
+        let kernel = kernelRelease()
+        let cgroups = CgroupSupport.detect()
+        let cgroupsUsable = cgroups.preferred != nil
+        let cgroupDetail = cgroups.preferred.map { "\($0.version): \($0.controllers.sorted().map(\.rawValue).joined(separator: ", "))" }
+            ?? cgroups.description
+
+        guard let program = try? SealedProgram(bytes: allowAllProgram) else {
+            layers.append(.init(name: "seccomp", available: false, detail: "memfd_create failed"))
+            return IsolationReport(tier: .minimal, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: false)
+        }
+        let full = attempt(helperPath: helperPath, identity: identity, tier: .full, program: program)
+        var tier: IsolationTier
+        if full.status == .passed {
+            tier = .full
+            layers.append(.init(name: "namespaces", available: true, detail: "user, mount, pid, net, ipc, uts, cgroup"))
+            layers.append(.init(name: "overlayfs", available: true, detail: "copy-on-write workspace (userxattr)"))
+        } else if let failure = full.setupFailure, failure.stage.hasPrefix("overlay") || full.status == .failed {
+            layers.append(.init(name: "namespaces", available: true, detail: "user, mount, pid, net, ipc, uts, cgroup"))
+            let why = full.setupFailure.map(\.description) ?? "removing a lower directory failed: \(full.stderr.text)"
+            layers.append(.init(name: "overlayfs", available: false, detail: "\(why); per-attempt copies instead"))
+            let copy = attempt(helperPath: helperPath, identity: identity, tier: .reduced, program: program)
+            tier = copy.status == .passed ? .reduced : .minimal
+        } else {
+            let why = full.setupFailure?.description ?? "\(full.status): \(full.stderr.text)"
+            layers.append(.init(name: "namespaces", available: false, detail: why))
+            layers.append(.init(name: "overlayfs", available: false, detail: "needs namespaces"))
+            tier = .minimal
+        }
+        let seccompRun = tier == .minimal
+            ? attempt(helperPath: helperPath, identity: identity, tier: .minimal, program: program)
+            : full
+        let status = seccompRun.stdout.text
+        let seccompOK = status.contains("Seccomp:\t2")
+        layers.append(
+            .init(
+                name: "seccomp", available: seccompOK,
+                detail: seccompOK ? "filters load in the sandbox" : "filter not in force: \(seccompRun.setupFailure?.description ?? seccompRun.stderr.text)"))
+        layers.append(
+            .init(
+                name: "no_new_privs", available: status.contains("NoNewPrivs:\t1"),
+                detail: status.contains("NoNewPrivs:\t1") ? "set before exec" : "not set"))
+        layers.append(.init(name: "cgroups", available: cgroupsUsable, detail: cgroupDetail))
+        if tier == .full && !cgroupsUsable { tier = .reduced }
+        if tier == .minimal {
+            layers.append(.init(name: "network isolation", available: false, detail: "no network namespace: the host network is reachable"))
+            layers.append(.init(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
+        }
+        return IsolationReport(
+            tier: tier, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: cgroupsUsable)
+    }
+
+    static func attempt(
+        helperPath: String, identity: SandboxIdentity, tier: IsolationTier, program: SealedProgram
+    ) -> AttemptResult {
+        let base = NSTemporaryDirectory() + "flakebox-probe-\(getpid())-\(tier.rawValue)"
+        defer { WorkspaceFiles.removeTree(base) }
+        let lower = "\(base)/lower"
+        do {
+            try WorkspaceFiles.makeDirectory("\(lower)/d/e", uid: nil, gid: nil, mode: 0o755)
+            FileManager.default.createFile(atPath: "\(lower)/d/e/x", contents: Data("x".utf8))
+            try WorkspaceFiles.chownTree(lower, uid: identity.uid, gid: identity.gid)
+        } catch {
+            return Sandbox.harnessFailure("probe-workspace", error.errno ?? 0, tier: tier)
+        }
+        var source = lower
+        if tier != .full {
+            source = "\(base)/copy"
+            do { try WorkspaceFiles.copyTree(lower, to: source) } catch {
+                return Sandbox.harnessFailure("probe-copy", error.errno ?? 0, tier: tier)
+            }
+        }
+        let request = AttemptRequest(command: probeCommand, workspace: lower, label: "probe")
+        let arguments = HelperArguments(
+            policy: probePolicy, tier: tier, request: request, workspaceSource: source, minimalTierTemp: nil,
+            identity: identity, cgroupProcs: [], hasSeccomp: true, environment: probePolicy.environment.set)
+        let plan = ExecutionPlan(
+            helperPath: helperPath, arguments: arguments.arguments(), seccompFD: program.fd, timeoutSeconds: 20,
+            outputCapture: 8192, outputLimit: 1 << 20, tier: tier, cgroup: nil)
+        let cancel = CancelSignal()
+        defer { cancel.close() }
+        return AttemptExecution.execute(plan, cancel: cancel)
+    }
+
+    static func kernelRelease() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}

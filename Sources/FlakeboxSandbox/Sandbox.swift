@@ -1,0 +1,209 @@
+import CFlakeboxSpawn
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Runs attempts under one policy: compiles its seccomp profile once, checks that the machine
+/// gives at least the policy's minimum isolation tier, and gives every attempt its own sandbox.
+public final class Sandbox: Sendable {
+    public struct Options: Sendable {
+        public var identity: SandboxIdentity
+        /// Host directory for per-attempt copies and private temp dirs (below the full tier).
+        public var scratchDirectory: String
+        /// Run at this tier rather than the strongest the machine allows (never below the
+        /// policy's minimum, never above what the probe found).
+        public var tier: IsolationTier?
+        public var helperPath: String?
+
+        public init(
+            identity: SandboxIdentity = .current(), scratchDirectory: String? = nil, tier: IsolationTier? = nil,
+            helperPath: String? = nil
+        ) {
+            self.identity = identity
+            self.scratchDirectory = scratchDirectory ?? NSTemporaryDirectory() + "flakebox-\(getpid())"
+            self.tier = tier
+            self.helperPath = helperPath
+        }
+    }
+
+    public let policy: Policy
+    public let options: Options
+    /// What the machine allows, as measured.
+    public let isolation: IsolationReport
+    /// The tier every attempt of this sandbox runs at.
+    public let tier: IsolationTier
+    let helperPath: String
+    let program: SealedProgram?
+    /// Facts about the seccomp program, for reports.
+    public let seccompInstructionCount: Int?
+    let cgroups: CgroupManager?
+    private let counter = Atomic<Int>(0)
+
+    public init(policy: Policy, options: Options = Options(), isolation: IsolationReport? = nil) throws(SandboxError) {
+        guard let helper = options.helperPath ?? HelperLocator.helperPath() else {
+            throw SandboxError(
+                .helperNotFound,
+                "cannot find \(HelperLocator.helperName) beside \(HelperLocator.executableDirectory().path) or on PATH;"
+                    + " set FLAKEBOX_SANDBOX_HELPER")
+        }
+        let report = isolation ?? CapabilityProbe.shared(helperPath: helper, identity: options.identity)
+        let tier = options.tier ?? report.tier
+        if tier > report.tier {
+            throw SandboxError(
+                .tierTooWeak,
+                "asked for the \(tier) tier, but this machine allows \(report.tier): missing \(report.missingSummary)")
+        }
+        if tier < policy.minimumTier {
+            throw SandboxError(
+                .tierTooWeak,
+                "policy \"\(policy.name)\" needs at least the \(policy.minimumTier) tier; "
+                    + (options.tier == nil
+                        ? "this machine allows \(report.tier): missing \(report.missingSummary)"
+                        : "the \(tier) tier was asked for"))
+        }
+        self.policy = policy
+        self.options = options
+        self.isolation = report
+        self.tier = tier
+        self.helperPath = helper
+
+        if policy.seccompProfile == "unconfined" {
+            program = nil
+            seccompInstructionCount = nil
+        } else {
+            let compiled = try Self.compileSeccomp(policy)
+            program = try SealedProgram(bytes: compiled.bytes)
+            seccompInstructionCount = compiled.bytes.count / 8
+        }
+
+        if report.cgroupsUsable {
+            do {
+                cgroups = try CgroupManager()
+            } catch {
+                throw SandboxError(.system, "cgroups: \(error)")
+            }
+        } else {
+            cgroups = nil
+        }
+    }
+
+    deinit {
+        try? cgroups?.shutdown()
+    }
+
+    static func compileSeccomp(_ policy: Policy) throws(SandboxError) -> SeccompProgram {
+        let url: URL
+        if policy.seccompProfile.hasPrefix("/") {
+            url = URL(fileURLWithPath: policy.seccompProfile)
+        } else {
+            url = (policy.directory ?? URL(fileURLWithPath: ".")).appendingPathComponent(policy.seccompProfile)
+        }
+        do {
+            let profile = try SeccompProfile.load(contentsOf: url)
+            return try SeccompCompiler.compile(
+                profile, options: SeccompCompileOptions(allowForeignABIs: policy.allowForeignABIs))
+        } catch {
+            throw SandboxError(.seccomp, "\(url.path): \(error)")
+        }
+    }
+
+    /// Gives the checkout at `path` to the sandbox user, so copy-on-write works in the user
+    /// namespace (a root supervisor only; a rootless one already owns what it cloned).
+    public func adoptWorkspace(_ path: String) throws(SandboxError) {
+        try WorkspaceFiles.chownTree(path, uid: options.identity.uid, gid: options.identity.gid)
+    }
+
+    /// The environment of an attempt: the policy's variables, the allowed pass-through ones from
+    /// this process, then the request's. Nothing else of the supervisor's environment.
+    func environment(for request: AttemptRequest, privateTemp: String?) -> [String: String] {
+        var env = policy.environment.set
+        let mine = ProcessInfo.processInfo.environment
+        for name in policy.environment.passthrough where !Self.isSecretName(name) {
+            if let value = mine[name] { env[name] = value }
+        }
+        for (name, value) in request.environment where !Self.isSecretName(name) && Policy.isValidVariableName(name) {
+            env[name] = value
+        }
+        if let privateTemp {
+            env["HOME"] = privateTemp
+            env["TMPDIR"] = privateTemp
+        }
+        return env
+    }
+
+    /// Names that belong to the supervisor and must never reach a sandbox, whatever a policy says.
+    public static func isSecretName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        if upper.hasPrefix("RUNPOD_") || upper.hasPrefix("FLAKEBOX_") { return true }
+        return ["API_KEY", "APIKEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL"].contains { upper.contains($0) }
+    }
+
+    /// Runs one attempt to completion. Cancelling the task kills the attempt (status `cancelled`).
+    public func run(_ request: AttemptRequest) async -> AttemptResult {
+        let index = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        let label = String(request.label.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }.prefix(40))
+        let name = "\(label.isEmpty ? "attempt" : label)-\(index)"
+        let limits = policy.limits
+
+        var cgroup: AttemptCgroup?
+        if let cgroups {
+            do {
+                cgroup = try cgroups.makeAttemptGroup(
+                    name: name,
+                    limits: CgroupLimits(memoryBytes: limits.memory, pidsMax: limits.pids, cpuCores: limits.cpus))
+            } catch {
+                return Self.harnessFailure("cgroup-create", error.errno ?? 0, tier: tier)
+            }
+        }
+        defer {
+            try? cgroup?.killAll()
+            try? cgroup?.remove()
+        }
+
+        var source = request.workspace
+        var privateTemp: String?
+        var scratch: String?
+        if tier != .full || request.workspaceMode == .writable {
+            if request.workspaceMode == .overlay {
+                let dir = "\(options.scratchDirectory)/\(name)"
+                scratch = dir
+                do {
+                    try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
+                    source = "\(dir)/workspace"
+                    try WorkspaceFiles.copyTree(request.workspace, to: source)
+                    if tier == .minimal {
+                        privateTemp = "\(dir)/tmp"
+                        try WorkspaceFiles.makeDirectory(
+                            privateTemp!, uid: options.identity.uid, gid: options.identity.gid, mode: 0o700)
+                    }
+                } catch {
+                    if let scratch { WorkspaceFiles.removeTree(scratch) }
+                    return Self.harnessFailure("workspace-copy", error.errno ?? 0, tier: tier)
+                }
+            }
+        }
+        defer { if let scratch { WorkspaceFiles.removeTree(scratch) } }
+
+        let arguments = HelperArguments(
+            policy: policy, tier: tier, request: request, workspaceSource: source, minimalTierTemp: privateTemp,
+            identity: options.identity, cgroupProcs: cgroup?.procsFiles ?? [], hasSeccomp: program != nil,
+            environment: environment(for: request, privateTemp: privateTemp))
+        let plan = ExecutionPlan(
+            helperPath: helperPath, arguments: arguments.arguments(), seccompFD: program?.fd,
+            timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
+            outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup)
+        return await AttemptExecution.run(plan)
+    }
+
+    static func harnessFailure(_ stage: String, _ err: Int32, tier: IsolationTier) -> AttemptResult {
+        let empty = CapturedOutput(head: [], tail: [], totalBytes: 0)
+        return AttemptResult(
+            status: .sandboxError, exitCode: nil, signal: nil, setupFailure: .init(stage: stage, errno: err),
+            wallSeconds: 0, cpuSeconds: nil, peakMemoryBytes: nil, stdout: empty, stderr: empty, tier: tier)
+    }
+}

@@ -1,0 +1,331 @@
+import CFlakeboxSpawn
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Everything one attempt's supervision needs, decided before the helper starts.
+struct ExecutionPlan: Sendable {
+    var helperPath: String
+    var arguments: [String]
+    var seccompFD: Int32?
+    var timeoutSeconds: Double
+    var outputCapture: Int
+    var outputLimit: UInt64
+    var tier: IsolationTier
+    var cgroup: AttemptCgroup?
+}
+
+/// Why the supervisor ended an attempt early.
+enum KillReason: Sendable {
+    case timeout, outputLimit, cancelled
+}
+
+/// Lets a task's cancellation reach the supervising thread through a pipe it polls. The write
+/// end is closed under the same lock, so a late cancel never writes to a recycled descriptor.
+final class CancelSignal: Sendable {
+    private let writeEnd: Mutex<Int32?>
+    let readEnd: Int32
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if fb_pipe_cloexec(&fds, 1) == 0 {
+            readEnd = fds[0]
+            writeEnd = Mutex(fds[1])
+        } else {
+            readEnd = -1
+            writeEnd = Mutex(nil)
+        }
+    }
+
+    func fire() {
+        writeEnd.withLock { fd in
+            guard let fd else { return }
+            var byte: UInt8 = 1
+            _ = write(fd, &byte, 1)
+        }
+    }
+
+    func close() {
+        writeEnd.withLock { fd in
+            if let open = fd { _ = Glibc.close(open) }
+            fd = nil
+        }
+        if readEnd >= 0 { _ = Glibc.close(readEnd) }
+    }
+}
+
+/// Runs one helper to completion on a thread of its own: spawns it with an exact descriptor table
+/// and an empty environment, captures output within bounds, enforces the wall-clock limit, and
+/// turns what the helper reported into an `AttemptResult`.
+enum AttemptExecution {
+    static func run(_ plan: ExecutionPlan) async -> AttemptResult {
+        let cancel = CancelSignal()
+        defer { cancel.close() }
+        if Task.isCancelled { cancel.fire() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<AttemptResult, Never>) in
+                // A dedicated thread: the loop blocks in poll(2), which must not starve the
+                // cooperative pool that other attempts and the caller share.
+                let thread = Thread {
+                    continuation.resume(returning: execute(plan, cancel: cancel))
+                }
+                thread.name = "flakebox-attempt"
+                thread.start()
+            }
+        } onCancel: {
+            cancel.fire()
+        }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private static func makeArgumentsMemfd(_ arguments: [String]) -> Int32 {
+        let fd = fb_memfd_create("flakebox-plan")
+        guard fd >= 0 else { return -1 }
+        var bytes: [UInt8] = []
+        for argument in arguments {
+            bytes += Array(argument.utf8)
+            bytes.append(0)
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                close(fd)
+                return -1
+            }
+            offset += n
+        }
+        return fd
+    }
+
+    private static func failure(
+        _ stage: String, _ err: Int32, start: Double, tier: IsolationTier
+    ) -> AttemptResult {
+        AttemptResult(
+            status: .sandboxError, exitCode: nil, signal: nil,
+            setupFailure: .init(stage: stage, errno: err), wallSeconds: monotonicSeconds() - start, cpuSeconds: nil,
+            peakMemoryBytes: nil, stdout: CapturedOutput(head: [], tail: [], totalBytes: 0),
+            stderr: CapturedOutput(head: [], tail: [], totalBytes: 0), tier: tier)
+    }
+
+    static func execute(_ plan: ExecutionPlan, cancel: CancelSignal) -> AttemptResult {
+        let start = monotonicSeconds()
+        guard let lifeline = Lifeline.shared else { return failure("lifeline", errno, start: start, tier: plan.tier) }
+
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        var reportPipe: [Int32] = [-1, -1]
+        guard fb_pipe_cloexec(&outPipe, 0) == 0 else { return failure("pipe", errno, start: start, tier: plan.tier) }
+        guard fb_pipe_cloexec(&errPipe, 0) == 0 else {
+            let e = errno
+            outPipe.forEach { close($0) }
+            return failure("pipe", e, start: start, tier: plan.tier)
+        }
+        guard fb_pipe_cloexec(&reportPipe, 0) == 0 else {
+            let e = errno
+            (outPipe + errPipe).forEach { close($0) }
+            return failure("pipe", e, start: start, tier: plan.tier)
+        }
+        let argsFD = makeArgumentsMemfd(plan.arguments)
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        // The helper's descriptor table, exactly: 0 /dev/null (never a tty), 1-2 capture pipes,
+        // 3 report, 4 lifeline, 5 seccomp, 6 the plan. Everything else is closed.
+        let table: [Int32] = [
+            devNull, outPipe[1], errPipe[1], reportPipe[1], lifeline.readEnd, plan.seccompFD ?? -1, argsFD,
+        ]
+        let argv = [plan.helperPath, "--args", "\(HelperArguments.argsFD)"]
+        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        let spawnError = table.withUnsafeBufferPointer { fds in
+            fb_spawn(&pid, plan.helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
+        }
+        cArgv.forEach { free($0) }
+        for fd in [outPipe[1], errPipe[1], reportPipe[1], argsFD, devNull] where fd >= 0 { close(fd) }
+        if spawnError != 0 || argsFD < 0 || devNull < 0 {
+            [outPipe[0], errPipe[0], reportPipe[0]].forEach { close($0) }
+            let stage = spawnError != 0 ? "spawn" : argsFD < 0 ? "plan-memfd" : "open-devnull"
+            return failure(stage, spawnError != 0 ? spawnError : errno, start: start, tier: plan.tier)
+        }
+        for fd in [outPipe[0], errPipe[0], reportPipe[0]] {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+
+        var loop = SupervisionLoop(
+            pid: pid, pidfd: fb_pidfd_open(pid), stdoutFD: outPipe[0], stderrFD: errPipe[0], reportFD: reportPipe[0],
+            cancelFD: cancel.readEnd, plan: plan, start: start)
+        loop.run()
+
+        let wall = monotonicSeconds() - start
+        var cpu = Double(loop.usage.ru_utime.tv_sec) + Double(loop.usage.ru_utime.tv_usec) / 1e6
+            + Double(loop.usage.ru_stime.tv_sec) + Double(loop.usage.ru_stime.tv_usec) / 1e6
+        var peak: UInt64? = UInt64(max(loop.usage.ru_maxrss, 0)) * 1024
+        var oomKills = 0
+        if let cgroup = plan.cgroup {
+            let stats = cgroup.statistics()
+            if let ns = stats.cpuTimeNanoseconds { cpu = Double(ns) / 1e9 }
+            if let bytes = stats.peakMemoryBytes { peak = bytes }
+            oomKills = stats.oomKills ?? 0
+        }
+        let report = HelperReport(parsing: loop.reportText)
+        let outcome = AttemptOutcome.classify(report: report, killReason: loop.killReason, oomKills: oomKills)
+        return AttemptResult(
+            status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal,
+            setupFailure: outcome.setupFailure, wallSeconds: wall, cpuSeconds: cpu, peakMemoryBytes: peak,
+            stdout: loop.stdout.finish(), stderr: loop.stderr.finish(), tier: plan.tier)
+    }
+}
+
+/// The poll loop of one attempt: output, reports, the helper's exit, the deadline, cancellation.
+struct SupervisionLoop {
+    let pid: pid_t
+    let pidfd: Int32
+    var stdoutFD: Int32
+    var stderrFD: Int32
+    var reportFD: Int32
+    let cancelFD: Int32
+    let plan: ExecutionPlan
+    let start: Double
+
+    var stdout: OutputCapture
+    var stderr: OutputCapture
+    var reportText = ""
+    var killReason: KillReason?
+    var usage = rusage()
+    private var exited = false
+    private var escalateAt: Double?
+    private var drainUntil: Double?
+
+    init(
+        pid: pid_t, pidfd: Int32, stdoutFD: Int32, stderrFD: Int32, reportFD: Int32, cancelFD: Int32,
+        plan: ExecutionPlan, start: Double
+    ) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.stdoutFD = stdoutFD
+        self.stderrFD = stderrFD
+        self.reportFD = reportFD
+        self.cancelFD = cancelFD
+        self.plan = plan
+        self.start = start
+        stdout = OutputCapture(capacity: plan.outputCapture)
+        stderr = OutputCapture(capacity: plan.outputCapture)
+    }
+
+    private mutating func kill(_ reason: KillReason) {
+        guard killReason == nil, !exited else { return }
+        killReason = reason
+        if plan.tier == .minimal {
+            // Without a pid namespace only the helper knows the whole tree (it is the subreaper).
+            _ = Glibc.kill(pid, SIGTERM)
+            escalateAt = AttemptExecution.monotonicSeconds() + 2
+        } else {
+            // PID 1 has PDEATHSIG=SIGKILL: the helper's death takes the whole namespace with it.
+            _ = Glibc.kill(pid, SIGKILL)
+        }
+    }
+
+    /// Reads what is available (at most 1 MiB, so a flood cannot hold the loop); returns false at
+    /// end of file.
+    private mutating func drain(_ fd: Int32, into which: Int) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<16 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                buffer.withUnsafeBytes { raw in
+                    let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                    switch which {
+                    case 1: stdout.append(chunk)
+                    case 2: stderr.append(chunk)
+                    default:
+                        // Report lines are short; more than a few KiB means a broken helper.
+                        if reportText.utf8.count < 16384 { reportText += String(decoding: chunk, as: UTF8.self) }
+                    }
+                }
+                continue
+            }
+            if n == 0 { return false }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK
+        }
+        return true
+    }
+
+    private mutating func reap() {
+        var status: Int32 = 0
+        let r = wait4(pid, &status, WNOHANG, &usage)
+        if r == pid || (r < 0 && errno == ECHILD) {
+            exited = true
+            drainUntil = AttemptExecution.monotonicSeconds() + 2
+        }
+    }
+
+    mutating func run() {
+        let deadline = start + plan.timeoutSeconds
+        while true {
+            let now = AttemptExecution.monotonicSeconds()
+            if !exited {
+                if now >= deadline { kill(.timeout) }
+                if let at = escalateAt, now >= at {
+                    _ = Glibc.kill(pid, SIGKILL)
+                    escalateAt = nil
+                }
+            }
+            let streamsOpen = stdoutFD >= 0 || stderrFD >= 0 || reportFD >= 0
+            if exited && (!streamsOpen || now >= (drainUntil ?? now)) { break }
+
+            var wake = exited ? (drainUntil ?? now) : deadline
+            if let at = escalateAt { wake = min(wake, at) }
+            var timeoutMS = Int32(max(0, min((wake - now) * 1000 + 1, 60_000)))
+            if pidfd < 0 && !exited { timeoutMS = min(timeoutMS, 10) }
+
+            var fds: [pollfd] = []
+            var roles: [Int] = []
+            for (fd, role) in [(stdoutFD, 1), (stderrFD, 2), (reportFD, 3)] where fd >= 0 {
+                fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                roles.append(role)
+            }
+            if pidfd >= 0 && !exited {
+                fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
+                roles.append(4)
+            }
+            if cancelFD >= 0 && killReason == nil && !exited {
+                fds.append(pollfd(fd: cancelFD, events: Int16(POLLIN), revents: 0))
+                roles.append(5)
+            }
+            let ready = poll(&fds, nfds_t(fds.count), timeoutMS)
+            if ready < 0 && errno != EINTR { break }
+            for (index, entry) in fds.enumerated() where entry.revents != 0 {
+                switch roles[index] {
+                case 1:
+                    if !drain(stdoutFD, into: 1) { close(stdoutFD); stdoutFD = -1 }
+                case 2:
+                    if !drain(stderrFD, into: 2) { close(stderrFD); stderrFD = -1 }
+                case 3:
+                    if !drain(reportFD, into: 3) { close(reportFD); reportFD = -1 }
+                case 4: reap()
+                default: kill(.cancelled)
+                }
+            }
+            if pidfd < 0 && !exited { reap() }
+            if stdout.totalBytes + stderr.totalBytes > plan.outputLimit { kill(.outputLimit) }
+        }
+        for fd in [stdoutFD, stderrFD, reportFD, pidfd] where fd >= 0 { close(fd) }
+        if !exited {
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = wait4(pid, &status, 0, &usage)
+        }
+    }
+}

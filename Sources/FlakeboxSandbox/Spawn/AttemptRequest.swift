@@ -1,0 +1,35 @@
+/// One command to run in one sandbox.
+public struct AttemptRequest: Sendable {
+    public enum WorkspaceMode: Sendable, Equatable {
+        /// A private copy-on-write view (a per-attempt copy below the full tier); the checkout is
+        /// never changed.
+        case overlay
+        /// The checkout itself, writable (the setup step, whose changes must persist).
+        case writable
+    }
+
+    /// argv; the first element is a path inside the sandbox or a name looked up on its `PATH`.
+    public var command: [String]
+    /// Variables set on top of the policy's environment (`TEST_SEED`, `ATTEMPT`, …).
+    public var environment: [String: String]
+    /// Host path of the prepared checkout. It must be owned by the sandbox user (see
+    /// `Sandbox.adoptWorkspace(_:)`) so that copy-on-write works inside the user namespace.
+    public var workspace: String
+    public var workspaceMode: WorkspaceMode
+    /// Names the attempt in cgroup and scratch paths (letters, digits, `-`, `_`).
+    public var label: String
+    /// Overrides the policy's wall-clock limit.
+    public var timeoutSeconds: Double?
+
+    public init(
+        command: [String], environment: [String: String] = [:], workspace: String,
+        workspaceMode: WorkspaceMode = .overlay, label: String = "attempt", timeoutSeconds: Double? = nil
+    ) {
+        self.command = command
+        self.environment = environment
+        self.workspace = workspace
+        self.workspaceMode = workspaceMode
+        self.label = label
+        self.timeoutSeconds = timeoutSeconds
+    }
+}

@@ -1,0 +1,82 @@
+import CFlakeboxSpawn
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Host-side file operations on checkouts and scratch directories. The trees may be written by
+/// untrusted tests: nothing here follows a symlink it did not create.
+enum WorkspaceFiles {
+    static func makeDirectory(_ path: String, uid: UInt32?, gid: UInt32?, mode: mode_t) throws(SandboxError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw SandboxError(.workspace, "mkdir \(path): \(error.localizedDescription)", errno: EIO)
+        }
+        if chmod(path, mode) != 0 { throw SandboxError.system("chmod \(path)", errno) }
+        if let uid, let gid, geteuid() == 0, chown(path, uid, gid) != 0 {
+            throw SandboxError.system("chown \(path)", errno)
+        }
+    }
+
+    /// Changes the owner of every entry below `path` (symlinks themselves, never their targets).
+    static func chownTree(_ path: String, uid: UInt32, gid: UInt32) throws(SandboxError) {
+        guard geteuid() == 0 else { return }
+        if lchown(path, uid, gid) != 0 { throw SandboxError.system("lchown \(path)", errno) }
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
+        while let relative = walker.nextObject() as? String {
+            let full = "\(path)/\(relative)"
+            if lchown(full, uid, gid) != 0 { throw SandboxError.system("lchown \(full)", errno) }
+        }
+    }
+
+    /// `cp -a` (reflinks where the filesystem has them): ownership, modes and links preserved.
+    static func copyTree(_ source: String, to destination: String) throws(SandboxError) {
+        let result = HostCommand.run(["/bin/cp", "-a", "--reflink=auto", "--", source, destination])
+        guard result.status == 0 else {
+            throw SandboxError(.workspace, "cp -a \(source) \(destination): \(result.stderr)", errno: EIO)
+        }
+    }
+
+    /// Removes a scratch tree, first making every directory in it writable (a test may leave
+    /// directories without write permission, which a non-root supervisor could not empty).
+    static func removeTree(_ path: String) {
+        if geteuid() != 0 { _ = HostCommand.run(["/bin/chmod", "-R", "u+rwX", "--", path]) }
+        _ = HostCommand.run(["/bin/rm", "-rf", "--", path])
+    }
+}
+
+/// Runs a host tool (cp, rm, chmod) with a clean signal state, an empty descriptor table but for
+/// a stderr pipe, and a minimal environment.
+enum HostCommand {
+    static func run(_ argv: [String]) -> (status: Int32, stderr: String) {
+        var errPipe: [Int32] = [-1, -1]
+        guard fb_pipe_cloexec(&errPipe, 0) == 0 else { return (-1, "pipe: \(errno)") }
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let table: [Int32] = [devNull, devNull, errPipe[1]]
+        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), strdup("LC_ALL=C"), nil]
+        var pid: pid_t = 0
+        let err = table.withUnsafeBufferPointer { fb_spawn(&pid, argv[0], &cArgv, &cEnv, $0.baseAddress, 3) }
+        (cArgv + cEnv).forEach { free($0) }
+        close(errPipe[1])
+        if devNull >= 0 { close(devNull) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while err == 0 {
+            let n = buffer.withUnsafeMutableBytes { read(errPipe[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if output.count < 8192 { output += buffer[0..<n] }
+        }
+        close(errPipe[0])
+        guard err == 0 else { return (-1, String(cString: strerror(err))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = fb_wifexited(status) != 0 ? fb_wexitstatus(status) : 128 + fb_wtermsig(status)
+        return (code, String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
