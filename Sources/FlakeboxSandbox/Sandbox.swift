@@ -43,6 +43,7 @@ public final class Sandbox: Sendable {
     public let seccompInstructionCount: Int?
     let cgroups: CgroupManager?
     private let counter = Atomic<Int>(0)
+    private static let sandboxSerial = Atomic<Int>(0)
 
     public init(policy: Policy, options: Options = Options(), isolation: IsolationReport? = nil) throws(SandboxError) {
         guard let helper = options.helperPath ?? HelperLocator.helperPath() else {
@@ -83,7 +84,9 @@ public final class Sandbox: Sendable {
 
         if report.cgroupsUsable {
             do {
-                cgroups = try CgroupManager()
+                // A parent group per sandbox, so that one sandbox's shutdown never touches another's.
+                let serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
+                cgroups = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)")
             } catch {
                 throw SandboxError(.system, "cgroups: \(error)")
             }

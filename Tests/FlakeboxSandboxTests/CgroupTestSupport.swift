@@ -39,45 +39,91 @@ enum CgroupTestEnvironment {
 
 /// A `/bin/sh` that writes its own pid into the attempt's `cgroup.procs` files (as the sandbox
 /// helper does) and then runs `script`, typically ending in `exec`.
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: `Process` notices the exit only when
+/// every holder of an inherited socket has closed it, so a shell that leaves background `sleep`s
+/// behind looks alive until they die (swift-corelibs-foundation #4795).
 struct JoinedShell {
-    let process: Process
-    let outputFile: URL
+    enum Termination: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        var description: String {
+            switch self {
+            case .exited(let status): "exited with status \(status)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    let pid: pid_t
+    let outputPath: String
 
     static func start(in group: AttemptCgroup, _ script: String) throws -> JoinedShell {
         let quoted = group.procsFiles.map { "'\($0)'" }.joined(separator: " ")
-        let outputFile = FileManager.default.temporaryDirectory
-            .appendingPathComponent("flakebox-cgroup-test-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputFile)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "for f in \(quoted); do echo $$ > \"$f\" || exit 97; done\n\(script)"]
-        process.standardInput = FileHandle.nullDevice
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flakebox-cgroup-test-\(UUID().uuidString).log").path
+        let arguments = ["/bin/sh", "-c", "for f in \(quoted); do echo $$ > \"$f\" || exit 97; done\n\(script)"]
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         // A file, not a pipe: daemonized grandchildren would keep a pipe open after the shell exits.
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        return JoinedShell(process: process, outputFile: outputFile)
-    }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
-    /// Waits for the shell itself to exit; returns (reason, status) as Foundation reports them.
-    @discardableResult
-    func waitForExit(timeout: Duration = .seconds(30)) async throws -> (Process.TerminationReason, Int32) {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= deadline {
-                Issue.record("process \(process.processIdentifier) still running after \(timeout)")
-                kill(process.processIdentifier, SIGKILL)
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        // A clean signal state: the test runs on a pool thread whose blocked signals would be inherited.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        var all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        guard result == 0 else {
+            throw POSIXError(POSIXError.Code(rawValue: result) ?? .EINVAL)
         }
-        return (process.terminationReason, process.terminationStatus)
+        return JoinedShell(pid: pid, outputPath: outputPath)
     }
 
+    /// Waits for the shell itself (not its background children) to exit, and reaps it.
+    @discardableResult
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Termination {
+        let deadline = ContinuousClock.now + timeout
+        var killed = false
+        while true {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                // WIFEXITED/WTERMSIG are macros Swift cannot import.
+                let signal = status & 0x7f
+                return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+            }
+            if result < 0 && errno != EINTR {
+                throw POSIXError(POSIXError.Code(rawValue: errno) ?? .ECHILD)
+            }
+            if ContinuousClock.now >= deadline && !killed {
+                Issue.record("process \(pid) still running after \(timeout); killing it")
+                kill(pid, SIGKILL)
+                killed = true
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The shell's combined stdout and stderr; removes the file.
     var output: String {
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        return (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        defer { unlink(outputPath) }
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 }
 

@@ -37,7 +37,7 @@ enum TestMachine {
 }
 
 /// A checkout made for one test, owned by the sandbox user, removed at the end.
-final class TestWorkspace {
+final class TestWorkspace: Sendable {
     let path: String
 
     init(files: [String: String] = [:]) throws {

@@ -94,7 +94,8 @@ struct SeccompDockerDefaultTests {
             [seccomp] ENOSYS above \(report.enosysAbove.map(String.init) ?? "-"); architectures \(report.architectures.map(\.rawValue)); excluded \(report.excludedArchitectures.map(\.rawValue))
             """
         )
-        #expect((700...1500).contains(compiled.instructionCount))
+        // Native x86_64 only; with the i386 and x32 sub-architectures it is about 1,000 (see below).
+        #expect((250...700).contains(compiled.instructionCount))
         #expect(compiled.instructionCount <= SeccompProgram.maximumInstructionCount)
         #expect(compiled.bytes.count == compiled.instructionCount * SeccompProgram.instructionSize)
         #expect(report.architectures == [.x86_64])
@@ -381,13 +382,13 @@ struct SeccompCompilerSemanticsTests {
             "[seccomp] Docker default with foreign ABIs: \(filter.program.instructionCount) instructions, "
                 + "\(filter.program.report.foreignRulesAdded) foreign rules"
         )
+        #expect((800...1400).contains(filter.program.instructionCount))
         #expect(filter.program.report.architectures == [.x86_64, .x86, .x32])
         #expect(filter.program.report.excludedArchitectures.isEmpty)
         let i386 = X86_64.auditArchI386
         #expect(try filter.action(3, arch: i386) == SeccompReturn.allow)  // i386 read
-        #expect(try filter.action(26, arch: i386) == SeccompReturn.errno(Errno.eperm))  // i386 ptrace? no: 26 = ptrace
-            || filter.action(26, arch: i386) == SeccompReturn.allow)
-        #expect(try filter.action(54, arch: i386, ) == SeccompReturn.allow)  // i386 ioctl
+        #expect(try filter.action(21, arch: i386) == SeccompReturn.errno(Errno.eperm))  // i386 mount
+        #expect(try filter.action(54, arch: i386) == SeccompReturn.allow)  // i386 ioctl
         #expect(try filter.action(54, 0, 0x5412, arch: i386) == SeccompReturn.errno(Errno.eperm))
         #expect(try filter.action(X86_64.x32Bit | X86_64.read) == SeccompReturn.allow)  // x32 read
         #expect(try filter.action(X86_64.x32Bit | 514, 0, 0x5412) == SeccompReturn.errno(Errno.eperm))  // x32 ioctl
@@ -414,21 +415,35 @@ struct SeccompCompilerSemanticsTests {
         }
     }
 
-    @Test("a conflicting rule libseccomp refuses is an error naming the rule")
-    func conflictingRule() throws {
-        let profile = try SeccompProfile(
-            jsonData: Data(
-                #"""
-                {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},
-                 {"names":["read"],"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":0,"value":5,"op":"SCMP_CMP_EQ"}]}]}
-                """#.utf8
-            )
-        )
+    @Test(
+        "rules libseccomp cannot honour together are an error naming the rule",
+        arguments: [
+            #"[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["read"],"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":0,"value":5,"op":"SCMP_CMP_EQ"}]}]"#,
+            #"[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":5,"op":"SCMP_CMP_EQ"}]}]"#,
+            #"[{"names":["read"],"action":"SCMP_ACT_LOG","args":[{"index":0,"value":5,"op":"SCMP_CMP_EQ"}]},{"names":["write","read"],"action":"SCMP_ACT_ALLOW"}]"#,
+            #"[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["read"],"action":"SCMP_ACT_TRAP"}]"#,
+        ]
+    )
+    func conflictingRules(_ rules: String) throws {
+        let profile = try SeccompProfile(jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":\#(rules)}"#.utf8))
         #expect {
             try SeccompCompiler.compile(profile, options: Self.options)
         } throws: { error in
             let error = error as? SeccompProfileError
-            return error?.code == .libseccompFailed && error?.path == "syscalls[1].names[0]"
+            return error?.code == .conflictingRules && error?.path.hasPrefix("syscalls[1].names[") == true
         }
+    }
+
+    @Test("redundant rules with the same action are fine")
+    func redundantRules() throws {
+        let filter = try CompiledFilter(
+            json: #"""
+                {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},
+                 {"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":5,"op":"SCMP_CMP_EQ"}]},
+                 {"names":["read"],"action":"SCMP_ACT_ALLOW"}]}
+                """#,
+            options: Self.options
+        )
+        #expect(try filter.action(X86_64.read, 7) == SeccompReturn.allow)
     }
 }

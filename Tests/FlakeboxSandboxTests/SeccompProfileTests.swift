@@ -164,7 +164,7 @@ struct SeccompProfileTests {
                 """#,
             code: .outOfRange,
             path: "syscalls[0].args[0].value",
-            messagePart: ""
+            messagePart: "-1 must not be negative"
         ),
         Malformed(
             label: "value above UInt64",
@@ -174,7 +174,27 @@ struct SeccompProfileTests {
                 """#,
             code: .outOfRange,
             path: "syscalls[0].args[0].value",
-            messagePart: ""
+            messagePart: "18446744073709551616 does not fit in 64 bits"
+        ),
+        Malformed(
+            label: "fractional value",
+            json: #"""
+                {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                 {"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"valueTwo":2.5,"op":"SCMP_CMP_EQ"}]}]}
+                """#,
+            code: .outOfRange,
+            path: "syscalls[0].args[0].valueTwo",
+            messagePart: "2.5 must be an integer"
+        ),
+        Malformed(
+            label: "huge index",
+            json: #"""
+                {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                 {"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":99999999999999999999999,"value":1,"op":"SCMP_CMP_EQ"}]}]}
+                """#,
+            code: .outOfRange,
+            path: "syscalls[0].args[0].index",
+            messagePart: "does not fit in 64 bits"
         ),
         Malformed(
             label: "errno above MAX_ERRNO",

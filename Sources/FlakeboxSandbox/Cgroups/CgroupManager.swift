@@ -265,11 +265,12 @@ public final class CgroupManager: Sendable {
 
     // MARK: - Names
 
-    /// Interface-file prefixes a child cgroup's name must not collide with.
+    /// Interface files (`<prefix>.<name>` and a few bare v1 names) a child cgroup's name must not collide with.
     private static let reservedPrefixes: Set<String> = [
         "cgroup", "memory", "pids", "cpu", "cpuacct", "cpuset", "io", "blkio", "hugetlb", "rdma", "misc",
-        "freezer", "devices", "net_cls", "net_prio", "perf_event", "tasks", "notify_on_release", "release_agent",
+        "freezer", "devices", "net_cls", "net_prio", "perf_event",
     ]
+    private static let reservedNames: Set<String> = ["tasks", "notify_on_release", "release_agent"]
 
     static func validate(name: String) throws(CgroupError) {
         let bytes = Array(name.utf8)
@@ -282,8 +283,8 @@ public final class CgroupManager: Sendable {
         let first = bytes.first ?? 0
         let startsAlphanumeric = first != UInt8(ascii: "-") && first != UInt8(ascii: "_") && first != UInt8(ascii: ".")
         let prefix = String(name.prefix { $0 != "." })
-        guard (1...128).contains(bytes.count), allowed, startsAlphanumeric,
-            !reservedPrefixes.contains(prefix)
+        let isInterfaceFile = reservedNames.contains(name) || (prefix != name && reservedPrefixes.contains(prefix))
+        guard (1...128).contains(bytes.count), allowed, startsAlphanumeric, !isInterfaceFile
         else {
             throw CgroupError(
                 .invalidName,

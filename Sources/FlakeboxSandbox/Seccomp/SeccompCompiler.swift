@@ -62,6 +62,7 @@ public enum SeccompCompiler {
 
         let context = try SeccompFilterContext(defaultAction: defaultAction)
         try configure(context)
+        try checkConflicts(planned)
         for rule in planned {
             guard let number = rule.nativeNumber else { continue }
             for conditions in rule.conditionSets {
@@ -198,6 +199,40 @@ public enum SeccompCompiler {
             }
         }
         return planned
+    }
+
+    /// Rejects rule combinations libseccomp would not honour as written. An unconditional rule for a
+    /// call swallows every other rule for it: libseccomp 2.5.4 refuses a later conditional rule with
+    /// another action (`EACCES`) or drops it silently (seen with `KILL_PROCESS`), and a later
+    /// unconditional rule replaces earlier conditional ones. Rules with the same action are redundant,
+    /// not conflicting.
+    static func checkConflicts(_ planned: [PlannedRule]) throws(SeccompProfileError) {
+        var unconditional: [Int32: PlannedRule] = [:]
+        var conditional: [Int32: [PlannedRule]] = [:]
+        for rule in planned {
+            guard let number = rule.nativeNumber else { continue }
+            let isUnconditional = rule.conditionSets.contains { $0.isEmpty }
+            if let earlier = unconditional[number], earlier.action != rule.action {
+                throw conflict(rule, earlier: earlier)
+            }
+            if isUnconditional {
+                if let earlier = conditional[number]?.first(where: { $0.action != rule.action }) {
+                    throw conflict(rule, earlier: earlier)
+                }
+                unconditional[number] = unconditional[number] ?? rule
+            } else {
+                conditional[number, default: []].append(rule)
+            }
+        }
+    }
+
+    private static func conflict(_ rule: PlannedRule, earlier: PlannedRule) -> SeccompProfileError {
+        SeccompProfileError(
+            code: .conflictingRules,
+            path: rule.path,
+            message: "\"\(rule.name)\" also has a rule with another action at \(earlier.path); an unconditional rule "
+                + "and a rule with a different action for the same system call cannot both be filtered"
+        )
     }
 
     /// Docker's `excludes` / `includes` evaluation; `nil` keeps the rule.

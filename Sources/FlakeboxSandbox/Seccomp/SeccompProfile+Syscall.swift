@@ -69,7 +69,7 @@ extension SeccompProfile {
                 )
             }
             action = try container.decodeRequired(SeccompAction.self, forKey: .action)
-            errnoRet = try container.decodeIfPresent(UInt64.self, forKey: .errnoRet).map {
+            errnoRet = try container.decodeUInt64IfPresent(forKey: .errnoRet).map {
                 try SeccompProfile.errno($0, decoder: decoder, key: CodingKeys.errnoRet)
             }
             args = try container.decodeIfPresent([Argument].self, forKey: .args) ?? []
@@ -107,7 +107,7 @@ extension SeccompProfile {
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            let rawIndex = try container.decodeRequired(UInt64.self, forKey: .index)
+            let rawIndex = try container.decodeRequiredUInt64(forKey: .index)
             guard rawIndex <= UInt64(Self.maximumIndex) else {
                 throw decoder.profileError(
                     .outOfRange,
@@ -116,8 +116,8 @@ extension SeccompProfile {
                 )
             }
             index = Int(rawIndex)
-            value = try container.decodeRequired(UInt64.self, forKey: .value)
-            valueTwo = try container.decodeIfPresent(UInt64.self, forKey: .valueTwo) ?? 0
+            value = try container.decodeRequiredUInt64(forKey: .value)
+            valueTwo = try container.decodeUInt64IfPresent(forKey: .valueTwo) ?? 0
             op = try container.decodeRequired(Operator.self, forKey: .op)
         }
     }

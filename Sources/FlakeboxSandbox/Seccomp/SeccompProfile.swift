@@ -115,7 +115,7 @@ public struct SeccompProfile: Sendable, Hashable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         defaultAction = try container.decodeRequired(SeccompAction.self, forKey: .defaultAction)
-        defaultErrnoRet = try container.decodeIfPresent(UInt64.self, forKey: .defaultErrnoRet).map {
+        defaultErrnoRet = try container.decodeUInt64IfPresent(forKey: .defaultErrnoRet).map {
             try Self.errno($0, decoder: decoder, key: CodingKeys.defaultErrnoRet)
         }
         archMap = try container.decodeIfPresent([ArchitectureMapping].self, forKey: .archMap) ?? []

@@ -28,6 +28,9 @@ public struct SeccompProfileError: Error, Sendable, Hashable, CustomStringConver
         public static let invalidValue = Code("invalidValue")
         /// A number outside the range its field allows.
         public static let outOfRange = Code("outOfRange")
+        /// Two rules for the same system call that libseccomp cannot both honour: an unconditional rule
+        /// and another rule with a different action (libseccomp 2.5 refuses one or silently drops it).
+        public static let conflictingRules = Code("conflictingRules")
         /// A system call name that no architecture knows.
         public static let unknownSyscall = Code("unknownSyscall")
         /// Valid in the format, but flakebox does not support it (`SCMP_ACT_NOTIFY`, filtering for an

@@ -74,6 +74,42 @@ extension KeyedDecodingContainer {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// Decodes a non-negative integer up to `UInt64.max` exactly.
+    ///
+    /// Goes through `Decimal` because swift-corelibs-foundation's `JSONDecoder` reports a number that
+    /// does not fit `UInt64` (negative, fractional, too large) as "not valid JSON" with no field path.
+    func decodeUInt64IfPresent(forKey key: Key) throws -> UInt64? {
+        guard let decimal = try decodeIfPresent(Decimal.self, forKey: key) else { return nil }
+        let text = decimal.description
+        let path = seccompJSONPath(codingPath + [key])
+        if let value = UInt64(text) {
+            return value
+        }
+        let problem =
+            if text.hasPrefix("-") {
+                "must not be negative"
+            } else if text.contains(".") {
+                "must be an integer"
+            } else {
+                "does not fit in 64 bits"
+            }
+        throw SeccompProfileError(code: .outOfRange, path: path, message: "\(text) \(problem)")
+    }
+
+    /// ``decodeUInt64IfPresent(forKey:)`` for a field that must be present.
+    func decodeRequiredUInt64(forKey key: Key) throws -> UInt64 {
+        guard let value = try decodeUInt64IfPresent(forKey: key) else {
+            throw SeccompProfileError(
+                code: .missingField,
+                path: seccompJSONPath(codingPath + [key]),
+                message: "missing required field \"\(key.stringValue)\""
+            )
+        }
+        return value
+    }
+}
+
 extension SeccompProfileError {
     /// Converts whatever `JSONDecoder` threw into a profile error naming the field path.
     init(decoding error: any Error) {
@@ -124,7 +160,7 @@ extension SeccompProfileError {
     private static func jsonTypeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
-        case is UInt64.Type, is UInt32.Type, is UInt.Type, is Int.Type, is Int64.Type, is UInt8.Type:
+        case is Decimal.Type, is UInt64.Type, is UInt32.Type, is UInt.Type, is Int.Type, is Int64.Type, is UInt8.Type:
             "a non-negative integer"
         case is Bool.Type: "a boolean"
         case is [Any].Type: "an array"
