@@ -34,8 +34,10 @@ int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
     for (int i = 0; i < nfds && !err; i++)
         if (fds[i] >= 0) err = posix_spawn_file_actions_adddup2(&actions, fds[i], base + i);
     for (int i = 0; i < nfds && !err; i++) {
-        if (fds[i] >= 0) err = posix_spawn_file_actions_adddup2(&actions, base + i, i);
-        else err = posix_spawn_file_actions_addclose(&actions, i);
+        if (fds[i] >= 0)
+            err = posix_spawn_file_actions_adddup2(&actions, base + i, i);
+        else
+            err = posix_spawn_file_actions_addclose(&actions, i);
     }
     if (!err) err = posix_spawn_file_actions_addclosefrom_np(&actions, nfds);
 

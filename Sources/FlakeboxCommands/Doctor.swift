@@ -30,16 +30,23 @@ extension Flakebox {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any] ?? [:]
-                object["policy"] = ["name": policy, "usable": policyProblem == nil, "problem": policyProblem ?? NSNull()]
+                object["policy"] = [
+                    "name": policy, "usable": policyProblem == nil, "problem": policyProblem ?? NSNull(),
+                ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("flakebox \(Flakebox.version) · kernel \(report.kernel) · \(report.rootless ? "rootless" : "root")")
+                print(
+                    "flakebox \(Flakebox.version) · kernel \(report.kernel) · \(report.rootless ? "rootless" : "root")")
                 for layer in report.layers {
-                    print("\(layer.available ? "✓" : "✗") \(layer.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(layer.detail)")
+                    print(
+                        "\(layer.available ? "✓" : "✗") \(layer.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(layer.detail)"
+                    )
                 }
                 print("isolation tier: \(report.tier)")
-                if report.tier < .full { print("warning: running below the full tier; missing: \(report.missingSummary)") }
+                if report.tier < .full {
+                    print("warning: running below the full tier; missing: \(report.missingSummary)")
+                }
                 if let policyProblem {
                     print("✗ policy \(policy): \(policyProblem)")
                 } else {

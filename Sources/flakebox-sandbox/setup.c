@@ -341,13 +341,20 @@ static int build_root(struct fb_plan *plan) {
 }
 
 static int drop_capabilities(void) {
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &hdr, data)) return fb_fail("capget", errno), -1;
+    int holds_any = data[0].permitted || data[1].permitted;
     for (int cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL) return fb_fail("capbset", errno), -1;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 || errno == EINVAL) continue;
+        /* Without CAP_SETPCAP (an unprivileged process, minimal tier) the bounding set cannot
+         * shrink; with nothing permitted and no_new_privs next, it cannot grant anything either. */
+        if (errno == EPERM && !holds_any) break;
+        return fb_fail("capbset", errno), -1;
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
         return fb_fail("ambient", errno), -1;
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
     if (syscall(SYS_capset, &hdr, data)) return fb_fail("capset", errno), -1;
     return 0;

@@ -26,7 +26,8 @@ struct CgroupManagerTests {
 
         let memory = try #require(group.directory(for: .memory))
         func read(_ file: String) throws -> String {
-            try String(contentsOfFile: memory + "/" + file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            try String(contentsOfFile: memory + "/" + file, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         switch manager.version {
         case .v1:
@@ -310,8 +311,12 @@ struct CgroupManagerTests {
         let group = try manager.makeAttemptGroup(name: "plain")
         #expect(group.procsFiles.count == 1)
         let shell = try JoinedShell.start(
-            in: group, "setsid sleep 600 & (sleep 600 &) ; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 600")
-        #expect(try await eventually { try group.processIDs().count == 3 && (group.statistics().cpuTimeNanoseconds ?? 0) > 0 })
+            in: group,
+            "setsid sleep 600 & (sleep 600 &) ; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 600")
+        #expect(
+            try await eventually {
+                try group.processIDs().count == 3 && (group.statistics().cpuTimeNanoseconds ?? 0) > 0
+            })
         let pids = try group.processIDs()
         try group.killAll()  // through cgroup.kill
         #expect(try !group.isPopulated())

@@ -25,7 +25,9 @@ struct CgroupSupportTests {
             }
         }
         if let preferred = support.preferred {
-            #expect(preferred.controllers.count >= [support.v1, support.v2].filter(\.isUsable).map(\.controllers.count).max()!)
+            #expect(
+                preferred.controllers.count >= [support.v1, support.v2].filter(\.isUsable).map(\.controllers.count)
+                    .max()!)
         }
     }
 

@@ -125,7 +125,8 @@ struct SandboxAdversarialTests {
 
     @Test("#2: a daemonized child dies with the attempt")
     func daemonsDie() async throws {
-        let result = try await sandbox.sh("setsid sleep 4243 & nohup sleep 4243 >/dev/null 2>&1 & (sleep 4243 &) ; exit 0")
+        let result = try await sandbox.sh(
+            "setsid sleep 4243 & nohup sleep 4243 >/dev/null 2>&1 & (sleep 4243 &) ; exit 0")
         #expect(result.status == .passed, "\(result.summary)")
         #expect(result.wallSeconds < 10)
         try await Task.sleep(for: .milliseconds(300))
@@ -156,7 +157,9 @@ struct SandboxAdversarialTests {
     func binaryOutput() async throws {
         let result = try await sandbox.sh(#"printf '\377\376\033]0;title\007\r\000end'"#)
         #expect(result.status == .passed)
-        #expect(result.stdout.head == [0xff, 0xfe, 0x1b, 0x5d, 0x30, 0x3b] + Array("title".utf8) + [0x07, 0x0d, 0x00] + Array("end".utf8))
+        #expect(
+            result.stdout.head == [0xff, 0xfe, 0x1b, 0x5d, 0x30, 0x3b] + Array("title".utf8) + [0x07, 0x0d, 0x00]
+                + Array("end".utf8))
     }
 
     @Test("#6: filling the workspace or /tmp hits the tmpfs size, not the host disk; RLIMIT_FSIZE stops a huge file")
@@ -168,7 +171,8 @@ struct SandboxAdversarialTests {
         let small = try Sandbox(policy: policy)
         let fill = try await small.sh(
             "for i in 1 2 3 4; do dd if=/dev/zero of=f$i bs=1M count=12 2>/dev/null || { echo ws-full; break; }; done;"
-                + " for i in 1 2 3 4; do dd if=/dev/zero of=/tmp/f$i bs=1M count=12 2>/dev/null || { echo tmp-full; break; }; done")
+                + " for i in 1 2 3 4; do dd if=/dev/zero of=/tmp/f$i bs=1M count=12 2>/dev/null || { echo tmp-full; break; }; done"
+        )
         #expect(fill.out.contains("ws-full") && fill.out.contains("tmp-full"), "\(fill.summary)")
         let big = try await small.sh("exec dd if=/dev/zero of=/tmp/big bs=1M count=20")
         #expect(big.status == .signaled && big.signal == SIGXFSZ, "\(big.summary)")
@@ -179,7 +183,8 @@ struct SandboxAdversarialTests {
         var policy = try TestMachine.policy()
         policy.filesystem.inodes = 2048
         let small = try Sandbox(policy: policy)
-        let result = try await small.sh("i=0; while [ $i -lt 5000 ]; do true > /tmp/f$i || { echo full at $i; exit 3; }; i=$((i+1)); done")
+        let result = try await small.sh(
+            "i=0; while [ $i -lt 5000 ]; do true > /tmp/f$i || { echo full at $i; exit 3; }; i=$((i+1)); done")
         #expect(result.status == .failed && result.out.contains("full at"), "\(result.summary)")
     }
 
@@ -262,7 +267,9 @@ struct SandboxAdversarialTests {
             }
             return String(line[..<eq])
         }
-        let allowed = Set(try TestMachine.policy().environment.set.keys).union(["TEST_SEED", "ATTEMPT", "PWD", "SHLVL", "_", "LANG", "LC_ALL", "TZ", "OLDPWD"])
+        let allowed = Set(try TestMachine.policy().environment.set.keys).union([
+            "TEST_SEED", "ATTEMPT", "PWD", "SHLVL", "_", "LANG", "LC_ALL", "TZ", "OLDPWD",
+        ])
         #expect(Set(names).isSubset(of: allowed), "unexpected variables: \(Set(names).subtracting(allowed))")
         #expect(result.out.contains("flakebox-sandbox --args 6"), "\(result.summary)")
         #expect(!result.out.contains("--setenv"), "the plan must not show in /proc/1/cmdline")

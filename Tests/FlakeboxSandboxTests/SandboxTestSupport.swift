@@ -45,7 +45,8 @@ final class TestWorkspace: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         for (name, content) in files {
             let url = URL(fileURLWithPath: path).appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(content.utf8).write(to: url)
             if name.hasSuffix(".sh") { chmod(url.path, 0o755) }
         }

@@ -1,7 +1,6 @@
+import FlakeboxSandbox
 import Foundation
 import Testing
-
-import FlakeboxSandbox
 
 /// x86_64 facts, written out independently of flakebox's own table so a wrong table fails these tests.
 enum X86_64 {
@@ -222,8 +221,10 @@ struct SeccompDockerDefaultTests {
     func personality() throws {
         #expect(try filter.action(X86_64.personality, 0) == SeccompReturn.allow)
         #expect(try filter.action(X86_64.personality, 0xFFFF_FFFF) == SeccompReturn.allow)
-        #expect(try filter.action(X86_64.personality, 0x040_0000) == SeccompReturn.errno(Errno.eperm))  // READ_IMPLIES_EXEC
-        #expect(try filter.action(X86_64.personality, 0x004_0000) == SeccompReturn.errno(Errno.eperm))  // ADDR_NO_RANDOMIZE
+        let readImpliesExec: UInt64 = 0x040_0000
+        let addrNoRandomize: UInt64 = 0x004_0000
+        #expect(try filter.action(X86_64.personality, readImpliesExec) == SeccompReturn.errno(Errno.eperm))
+        #expect(try filter.action(X86_64.personality, addrNoRandomize) == SeccompReturn.errno(Errno.eperm))
     }
 }
 
@@ -250,7 +251,8 @@ struct SeccompCompilerSemanticsTests {
     @Test("SCMP_ACT_NOTIFY is a clear unsupported error")
     func notify() throws {
         let profile = try SeccompProfile(
-            jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}"#.utf8)
+            jsonData: Data(
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}"#.utf8)
         )
         #expect {
             try SeccompCompiler.compile(profile, options: Self.options)
@@ -263,7 +265,8 @@ struct SeccompCompilerSemanticsTests {
     @Test("a name only other ABIs have is skipped and reported")
     func foreignName() throws {
         let filter = try CompiledFilter(
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","socketcall","arm_fadvise64_64"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","socketcall","arm_fadvise64_64"],"action":"SCMP_ACT_ALLOW"}]}"#,
             options: Self.options
         )
         #expect(filter.program.report.skippedNameList == ["socketcall", "arm_fadvise64_64"])
@@ -397,14 +400,53 @@ struct SeccompCompilerSemanticsTests {
         #expect(try filter.action(X86_64.mseal) == SeccompReturn.allow)
         // mseal is unknown to libseccomp 2.5.4, so it cannot be allowed on the foreign ABIs.
         if filter.program.report.libseccompVersion.hasPrefix("2.5.") {
-            #expect(filter.program.report.skippedNames.contains { $0.name == "mseal" && $0.reason == .unknownToLibseccompForForeignABIs })
+            #expect(
+                filter.program.report.skippedNames.contains {
+                    $0.name == "mseal" && $0.reason == .unknownToLibseccompForForeignABIs
+                })
+        }
+    }
+
+    @Test("with capabilities granted, Docker's cap-gated rules apply instead")
+    func capabilitiesGranted() throws {
+        var options = SeccompDockerDefaultTests.options
+        options.capabilities = ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYSLOG", "CAP_BPF", "CAP_PERFMON"]
+        let filter = try CompiledFilter(SeccompDockerDefaultTests.profile.get(), options: options)
+        #expect(try filter.action(X86_64.mount) == SeccompReturn.allow)
+        #expect(try filter.action(X86_64.clone, 0x1000_0000 | 17) == SeccompReturn.allow)
+        #expect(try filter.action(X86_64.clone3) == SeccompReturn.allow)
+        #expect(try filter.action(X86_64.bpf) == SeccompReturn.allow)
+        #expect(try filter.action(X86_64.keyctl) == SeccompReturn.errno(Errno.eperm))  // no rule at all
+        #expect(try filter.action(X86_64.ioctl, 0, 0x5412) == SeccompReturn.errno(Errno.eperm))
+    }
+
+    @Test("profiles built in code with out-of-range values are errors, not traps")
+    func codeBuiltProfiles() {
+        let badIndex = SeccompProfile(
+            defaultAction: .errno,
+            syscalls: [.init(names: ["read"], action: .allow, args: [.init(index: -1, value: 0, op: .equalTo)])]
+        )
+        #expect {
+            try SeccompCompiler.compile(badIndex, options: Self.options)
+        } throws: { error in
+            (error as? SeccompProfileError)?.path == "syscalls[0].args[0].index"
+        }
+        let badErrno = SeccompProfile(
+            defaultAction: .allow,
+            syscalls: [.init(names: ["mount"], action: .errno, errnoRet: 70_000)]
+        )
+        #expect {
+            try SeccompCompiler.compile(badErrno, options: Self.options)
+        } throws: { error in
+            (error as? SeccompProfileError)?.path == "syscalls[0].action"
         }
     }
 
     @Test("compiling for an ABI other than the host's is rejected, not mis-compiled")
     func otherArchitecture() throws {
         let profile = try SeccompProfile(
-            jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#.utf8)
+            jsonData: Data(
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#.utf8)
         )
         var options = Self.options
         options.nativeArchitecture = .aarch64
@@ -425,7 +467,8 @@ struct SeccompCompilerSemanticsTests {
         ]
     )
     func conflictingRules(_ rules: String) throws {
-        let profile = try SeccompProfile(jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":\#(rules)}"#.utf8))
+        let profile = try SeccompProfile(
+            jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":\#(rules)}"#.utf8))
         #expect {
             try SeccompCompiler.compile(profile, options: Self.options)
         } throws: { error in

@@ -1,7 +1,6 @@
+import FlakeboxSandbox
 import Foundation
 import Testing
-
-import FlakeboxSandbox
 
 /// The package root, found from this file's path (Package.swift declares no test resources).
 let seccompPackageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -35,7 +34,8 @@ struct SeccompProfileTests {
     @Test("the legacy single name is folded into names")
     func legacyName() throws {
         let profile = try SeccompProfile(
-            jsonData: Data(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","action":"SCMP_ACT_ALLOW"}]}"#.utf8)
+            jsonData: Data(
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","action":"SCMP_ACT_ALLOW"}]}"#.utf8)
         )
         #expect(profile.syscalls[0].names == ["read"])
     }
@@ -120,7 +120,8 @@ struct SeccompProfileTests {
         ),
         Malformed(
             label: "names and name both",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"name":"read","action":"SCMP_ACT_ALLOW"}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"name":"read","action":"SCMP_ACT_ALLOW"}]}"#,
             code: .conflictingFields,
             path: "syscalls[0].name",
             messagePart: #"both "names" and "name""#
@@ -198,28 +199,32 @@ struct SeccompProfileTests {
         ),
         Malformed(
             label: "errno above MAX_ERRNO",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#,
             code: .outOfRange,
             path: "syscalls[0].errnoRet",
             messagePart: "errno 70000 is out of range"
         ),
         Malformed(
             label: "minKernel 0.0",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"0.0"}}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"0.0"}}]}"#,
             code: .invalidValue,
             path: "syscalls[0].includes.minKernel",
             messagePart: "cannot be 0.0"
         ),
         Malformed(
             label: "minKernel with three parts",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"4.8.1"}}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"4.8.1"}}]}"#,
             code: .invalidValue,
             path: "syscalls[0].excludes.minKernel",
             messagePart: "invalid kernel version"
         ),
         Malformed(
             label: "unknown action",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[\#(rule),{"names":["read"],"action":"SCMP_ACT_PERMIT"}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[\#(rule),{"names":["read"],"action":"SCMP_ACT_PERMIT"}]}"#,
             code: .invalidValue,
             path: "syscalls[1].action",
             messagePart: #"unknown action "SCMP_ACT_PERMIT""#
@@ -254,7 +259,8 @@ struct SeccompProfileTests {
         ),
         Malformed(
             label: "unknown Go-style arch in includes",
-            json: #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["amd64","x86-64"]}}]}"#,
+            json:
+                #"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["amd64","x86-64"]}}]}"#,
             code: .invalidValue,
             path: "syscalls[0].includes.arches[1]",
             messagePart: "unknown architecture"

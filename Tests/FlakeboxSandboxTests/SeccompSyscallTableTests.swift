@@ -1,7 +1,6 @@
+import FlakeboxSandbox
 import Foundation
 import Testing
-
-import FlakeboxSandbox
 
 @Suite("Seccomp syscall tables")
 struct SeccompSyscallTableTests {

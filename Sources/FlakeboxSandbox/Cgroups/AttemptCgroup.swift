@@ -45,8 +45,9 @@ public final class AttemptCgroup: Sendable {
         for placement in placements {
             do {
                 pids.formUnion(CgroupFileSystem.parsePIDs(try CgroupFileSystem.readFile(placement.procsFile)))
-            } catch where error.errno == ENOENT {
-                continue  // already removed
+            } catch {
+                if error.errno == ENOENT { continue }  // already removed
+                throw error
             }
         }
         return pids.sorted()
@@ -308,7 +309,8 @@ public final class AttemptCgroup: Sendable {
             let directory = placements[0].directory
             let controllers = placements[0].controllers
             if controllers.contains(.memory) {
-                limits.memoryBytes = CgroupFileSystem.parseLimit(try CgroupFileSystem.readFile(directory + "/memory.max"))
+                limits.memoryBytes = CgroupFileSystem.parseLimit(
+                    try CgroupFileSystem.readFile(directory + "/memory.max"))
             }
             if controllers.contains(.pids) {
                 limits.pidsMax = CgroupFileSystem.parseLimit(try CgroupFileSystem.readFile(directory + "/pids.max"))

@@ -57,7 +57,8 @@ enum CgroupFileSystem {
         let failure = errno
         if failure == EEXIST {
             if allowExisting { return false }
-            throw CgroupError(.alreadyExists, "a cgroup with this name exists", operation: "mkdir", path: path, errno: failure)
+            throw CgroupError(
+                .alreadyExists, "a cgroup with this name exists", operation: "mkdir", path: path, errno: failure)
         }
         throw CgroupError(code, "cannot create a cgroup", operation: "mkdir", path: path, errno: failure)
     }

@@ -32,9 +32,8 @@ public final class CgroupManager: Sendable {
         /// The parent groups, once created; `nil` before the first attempt and after shutdown.
         var parents: [CgroupPlacement]?
         var isShutDown = false
-        /// v2: the leaf the supervisor moved itself into, and what it enabled in its own cgroup.
-        var supervisorLeaf: String?
-        var enabledInOwnCgroup: [CgroupController] = []
+        /// v2: whether this manager counts as a user of the process's own cgroup setup.
+        var usesOwnCgroup = false
     }
 
     /// Detects cgroup support and prepares a manager; nothing is created until the first attempt.
@@ -151,7 +150,7 @@ public final class CgroupManager: Sendable {
             if firstError == nil {
                 state.parents = nil
                 do throws(CgroupError) {
-                    try restoreOwnCgroup(&state)
+                    try releaseOwnCgroup(&state)
                 } catch {
                     firstError = error
                 }
@@ -163,8 +162,8 @@ public final class CgroupManager: Sendable {
     // MARK: - Parent groups
 
     private func createParents(_ state: inout State) throws(CgroupError) -> [CgroupPlacement] {
-        if version == .v2 {
-            try enableControllersInOwnCgroup(&state)
+        if version == .v2 && !state.usesOwnCgroup {
+            try acquireOwnCgroup(&state)
         }
         var parents: [CgroupPlacement] = []
         do throws(CgroupError) {
@@ -174,7 +173,7 @@ public final class CgroupManager: Sendable {
                 try CgroupFileSystem.makeDirectory(parent.directory, allowExisting: true, code: .setupFailed)
                 parents.append(parent)
                 if version == .v2 {
-                    try enableControllers(in: parent.directory)
+                    try enableControllers(limitedControllers, in: parent.directory)
                 }
             }
         } catch {
@@ -195,72 +194,96 @@ public final class CgroupManager: Sendable {
     }
 
     /// v2 lets a cgroup give controllers to its children only through `cgroup.subtree_control`.
-    private func enableControllers(in directory: String) throws(CgroupError) {
+    private func enableControllers(_ controllers: [CgroupController], in directory: String) throws(CgroupError) {
         let enabled = enabledControllers(in: directory)
-        let needed = limitedControllers.filter { !enabled.contains($0.rawValue) }
+        let needed = controllers.filter { !enabled.contains($0.rawValue) }
         guard !needed.isEmpty else { return }
         try CgroupFileSystem.writeFile(
             needed.map { "+\($0)" }.joined(separator: " "), to: directory + "/cgroup.subtree_control",
             code: .setupFailed)
     }
 
-    /// Enables our controllers in our own v2 cgroup. v2 refuses that (EBUSY) while the cgroup holds
-    /// processes; if the only process is this supervisor — as in a delegated systemd unit — the
-    /// supervisor moves itself into a leaf child first, as systemd's delegation rules prescribe.
-    private func enableControllersInOwnCgroup(_ state: inout State) throws(CgroupError) {
-        guard let own = report.placements.first?.directory else { return }
-        let enabled = enabledControllers(in: own)
-        let needed = limitedControllers.filter { !enabled.contains($0.rawValue) }
-        guard !needed.isEmpty else { return }
-        do throws(CgroupError) {
-            try enableControllers(in: own)
-            state.enabledInOwnCgroup = needed
-            return
-        } catch where error.errno == EBUSY {
-            let others = CgroupFileSystem.parsePIDs(CgroupFileSystem.readIfPresent(own + "/cgroup.procs") ?? "")
-                .filter { $0 != getpid() }
-            guard others.isEmpty else {
-                throw CgroupError(
-                    .setupFailed,
-                    "cannot enable controllers for child groups: \(own) also holds \(others.count) other "
-                        + "process(es); run flakebox in its own delegated cgroup",
-                    operation: error.operation, path: error.path, errno: error.errno)
-            }
-        }
-        let leaf = own + "/" + parentName + "-supervisor"
-        try CgroupFileSystem.makeDirectory(leaf, allowExisting: true, code: .setupFailed)
-        do throws(CgroupError) {
-            try CgroupFileSystem.writeFile(String(getpid()), to: leaf + "/cgroup.procs", code: .setupFailed)
-        } catch {
-            _ = CgroupFileSystem.removeDirectory(leaf)
-            throw error
-        }
-        state.supervisorLeaf = leaf
-        try enableControllers(in: own)
-        state.enabledInOwnCgroup = needed
+    /// How this process uses its own v2 cgroup. Process-wide, because several managers (one per
+    /// sandbox) share the one cgroup the process lives in.
+    private struct OwnCgroupState: Sendable {
+        var users = 0
+        /// The leaf the process moved itself into, if it had to.
+        var leaf: String?
+        /// Controllers enabled in the own cgroup's `cgroup.subtree_control` by us.
+        var enabled: [CgroupController] = []
     }
 
-    /// Undoes ``enableControllersInOwnCgroup(_:)`` after the parents are gone: disables what we
-    /// enabled, moves the supervisor back and removes the leaf.
-    private func restoreOwnCgroup(_ state: inout State) throws(CgroupError) {
-        guard let leaf = state.supervisorLeaf, let own = report.placements.first?.directory else { return }
-        let others = CgroupFileSystem.parsePIDs(CgroupFileSystem.readIfPresent(leaf + "/cgroup.procs") ?? "")
-            .filter { $0 != getpid() }
-        guard others.isEmpty else {
-            // Children started after the move live there; moving back would split them from us.
-            throw CgroupError(
-                .removeFailed, "the supervisor's leaf cgroup still holds \(others.count) other process(es)",
-                operation: "rmdir", path: leaf, errno: EBUSY)
+    private static let ownCgroup = Mutex<OwnCgroupState>(OwnCgroupState())
+
+    /// Enables our controllers in our own v2 cgroup. v2 refuses that (EBUSY) while the cgroup holds
+    /// processes; if the only process is this supervisor — as in a delegated systemd unit — the
+    /// process moves itself into a leaf child first, as systemd's delegation rules prescribe.
+    private func acquireOwnCgroup(_ state: inout State) throws(CgroupError) {
+        guard let own = report.placements.first?.directory else { return }
+        let controllers = limitedControllers
+        let leafName = "flakebox-\(getpid())-supervisor"
+        try Self.ownCgroup.withLock { (shared) throws(CgroupError) in
+            let enabled = enabledControllers(in: own)
+            let needed = controllers.filter { !enabled.contains($0.rawValue) }
+            if !needed.isEmpty {
+                do throws(CgroupError) {
+                    try enableControllers(needed, in: own)
+                } catch {
+                    guard error.errno == EBUSY, shared.leaf == nil else { throw error }
+                    let others = CgroupFileSystem.parsePIDs(
+                        CgroupFileSystem.readIfPresent(own + "/cgroup.procs") ?? ""
+                    ).filter { $0 != getpid() }
+                    guard others.isEmpty else {
+                        throw CgroupError(
+                            .setupFailed,
+                            "cannot enable controllers for child groups: \(own) also holds \(others.count) other "
+                                + "process(es); run flakebox in its own delegated cgroup",
+                            operation: error.operation, path: error.path, errno: error.errno)
+                    }
+                    let leaf = own + "/" + leafName
+                    try CgroupFileSystem.makeDirectory(leaf, allowExisting: true, code: .setupFailed)
+                    do throws(CgroupError) {
+                        try CgroupFileSystem.writeFile(String(getpid()), to: leaf + "/cgroup.procs", code: .setupFailed)
+                    } catch {
+                        _ = CgroupFileSystem.removeDirectory(leaf)
+                        throw error
+                    }
+                    shared.leaf = leaf
+                    try enableControllers(needed, in: own)
+                }
+                shared.enabled += needed
+            }
+            shared.users += 1
+            state.usesOwnCgroup = true
         }
-        if !state.enabledInOwnCgroup.isEmpty {
-            try CgroupFileSystem.writeFile(
-                state.enabledInOwnCgroup.map { "-\($0)" }.joined(separator: " "),
-                to: own + "/cgroup.subtree_control", code: .removeFailed)
-            state.enabledInOwnCgroup = []
+    }
+
+    /// Undoes ``acquireOwnCgroup(_:)`` when the last manager of the process shuts down: disables
+    /// what we enabled, moves the process back and removes the leaf.
+    private func releaseOwnCgroup(_ state: inout State) throws(CgroupError) {
+        guard state.usesOwnCgroup, let own = report.placements.first?.directory else { return }
+        state.usesOwnCgroup = false
+        try Self.ownCgroup.withLock { (shared) throws(CgroupError) in
+            shared.users -= 1
+            guard shared.users == 0, let leaf = shared.leaf else { return }
+            let others = CgroupFileSystem.parsePIDs(CgroupFileSystem.readIfPresent(leaf + "/cgroup.procs") ?? "")
+                .filter { $0 != getpid() }
+            guard others.isEmpty else {
+                // Children started after the move live there; moving back alone would split them from us.
+                throw CgroupError(
+                    .removeFailed, "the supervisor's leaf cgroup still holds \(others.count) other process(es)",
+                    operation: "rmdir", path: leaf, errno: EBUSY)
+            }
+            if !shared.enabled.isEmpty {
+                try CgroupFileSystem.writeFile(
+                    shared.enabled.map { "-\($0)" }.joined(separator: " "),
+                    to: own + "/cgroup.subtree_control", code: .removeFailed)
+                shared.enabled = []
+            }
+            try CgroupFileSystem.writeFile(String(getpid()), to: own + "/cgroup.procs", code: .removeFailed)
+            try AttemptCgroup.removeDirectory(leaf, deadline: ContinuousClock.now + .seconds(1))
+            shared.leaf = nil
         }
-        try CgroupFileSystem.writeFile(String(getpid()), to: own + "/cgroup.procs", code: .removeFailed)
-        try AttemptCgroup.removeDirectory(leaf, deadline: ContinuousClock.now + .seconds(1))
-        state.supervisorLeaf = nil
     }
 
     // MARK: - Names

@@ -39,7 +39,9 @@ public struct CgroupSupport: Sendable, CustomStringConvertible {
                 lines.append("cgroup \(version): unavailable: \(problem)")
             } else {
                 let names = controllers.sorted().map(\.rawValue).joined(separator: ",")
-                lines.append("cgroup \(version): \(names.isEmpty ? "no controllers" : names) under \(directories.joined(separator: ", "))")
+                lines.append(
+                    "cgroup \(version): \(names.isEmpty ? "no controllers" : names) under \(directories.joined(separator: ", "))"
+                )
             }
             for (controller, reason) in missing.sorted(by: { $0.key < $1.key }) {
                 lines.append("  \(controller) unavailable: \(reason)")
@@ -138,7 +140,8 @@ public struct CgroupSupport: Sendable, CustomStringConvertible {
             do {
                 try CgroupFileSystem.makeDirectory(probe, allowExisting: false, code: .createFailed)
             } catch {
-                let reason = "v1 \(entry.controllers.sorted().map(\.rawValue).joined(separator: ",")) hierarchy "
+                let reason =
+                    "v1 \(entry.controllers.sorted().map(\.rawValue).joined(separator: ",")) hierarchy "
                     + "at \(directory) not writable: \(error.errno.map(CgroupError.describe(errno:)) ?? error.message)"
                 for controller in entry.controllers { report.missing[controller] = reason }
                 continue

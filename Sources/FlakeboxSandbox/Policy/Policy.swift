@@ -79,13 +79,17 @@ extension Policy {
         _ = reader.string("extends")
         var minimumTier = IsolationTier.full
         if let text = reader.string("minimumTier") {
-            if let tier = IsolationTier(rawValue: text) { minimumTier = tier } else {
+            if let tier = IsolationTier(rawValue: text) {
+                minimumTier = tier
+            } else {
                 reader.fail("minimumTier", "must be one of minimal, reduced, full")
             }
         }
         var network = Network.none
         if let text = reader.string("network") {
-            if let value = Network(rawValue: text) { network = value } else {
+            if let value = Network(rawValue: text) {
+                network = value
+            } else {
                 reader.fail("network", "must be \"none\" or \"host\"")
             }
         }
@@ -169,6 +173,8 @@ extension Policy {
     public static func isValidVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
         else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 }

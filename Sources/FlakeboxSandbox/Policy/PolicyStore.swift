@@ -71,7 +71,9 @@ public struct PolicyStore: Sendable {
         guard !seen.contains(url.path) else {
             throw PolicyError(
                 code: .cycle, policy: reference,
-                problems: [FieldProblem(field: "extends", message: "cycle: \((seen + [url.path]).joined(separator: " → "))")])
+                problems: [
+                    FieldProblem(field: "extends", message: "cycle: \((seen + [url.path]).joined(separator: " → "))")
+                ])
         }
         let data: Data
         do {

@@ -48,12 +48,16 @@ public enum CapabilityProbe {
         let kernel = kernelRelease()
         let cgroups = CgroupSupport.detect()
         let cgroupsUsable = cgroups.preferred != nil
-        let cgroupDetail = cgroups.preferred.map { "\($0.version): \($0.controllers.sorted().map(\.rawValue).joined(separator: ", "))" }
+        let cgroupDetail =
+            cgroups.preferred.map {
+                "\($0.version): \($0.controllers.sorted().map(\.rawValue).joined(separator: ", "))"
+            }
             ?? cgroups.description
 
         guard let program = try? SealedProgram(bytes: allowAllProgram) else {
             layers.append(.init(name: "seccomp", available: false, detail: "memfd_create failed"))
-            return IsolationReport(tier: .minimal, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: false)
+            return IsolationReport(
+                tier: .minimal, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: false)
         }
         let full = attempt(helperPath: helperPath, identity: identity, tier: .full, program: program)
         var tier: IsolationTier
@@ -73,7 +77,8 @@ public enum CapabilityProbe {
             layers.append(.init(name: "overlayfs", available: false, detail: "needs namespaces"))
             tier = .minimal
         }
-        let seccompRun = tier == .minimal
+        let seccompRun =
+            tier == .minimal
             ? attempt(helperPath: helperPath, identity: identity, tier: .minimal, program: program)
             : full
         let status = seccompRun.stdout.text
@@ -81,7 +86,9 @@ public enum CapabilityProbe {
         layers.append(
             .init(
                 name: "seccomp", available: seccompOK,
-                detail: seccompOK ? "filters load in the sandbox" : "filter not in force: \(seccompRun.setupFailure?.description ?? seccompRun.stderr.text)"))
+                detail: seccompOK
+                    ? "filters load in the sandbox"
+                    : "filter not in force: \(seccompRun.setupFailure?.description ?? seccompRun.stderr.text)"))
         layers.append(
             .init(
                 name: "no_new_privs", available: status.contains("NoNewPrivs:\t1"),
@@ -89,8 +96,12 @@ public enum CapabilityProbe {
         layers.append(.init(name: "cgroups", available: cgroupsUsable, detail: cgroupDetail))
         if tier == .full && !cgroupsUsable { tier = .reduced }
         if tier == .minimal {
-            layers.append(.init(name: "network isolation", available: false, detail: "no network namespace: the host network is reachable"))
-            layers.append(.init(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
+            layers.append(
+                .init(
+                    name: "network isolation", available: false,
+                    detail: "no network namespace: the host network is reachable"))
+            layers.append(
+                .init(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
         }
         return IsolationReport(
             tier: tier, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: cgroupsUsable)

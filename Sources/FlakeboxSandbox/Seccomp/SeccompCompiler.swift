@@ -83,7 +83,8 @@ public enum SeccompCompiler {
 
         var ioctlCalls = [SeccompPrelude.IoctlCall(auditArch: nativeAudit, number: UInt32(table.number(of: "ioctl")!))]
         if options.allowForeignABIs && !foreign.isEmpty {
-            let added = try addForeignABIs(foreign, rules: planned, defaultAction: defaultAction, into: context, report: &report)
+            let added = try addForeignABIs(
+                foreign, rules: planned, defaultAction: defaultAction, into: context, report: &report)
             ioctlCalls += added
         } else {
             report.excludedArchitectures = foreign
@@ -98,7 +99,7 @@ public enum SeccompCompiler {
         )
         report.enosysAbove = prelude.enosysAbove.map { Int32($0) }
         report.flakeboxRules = [
-            "ioctl: arg1 & 0xffffffff == 0x5412 (TIOCSTI) or 0x541C (TIOCLINUX) -> ERRNO(EPERM)",
+            "ioctl: arg1 & 0xffffffff == 0x5412 (TIOCSTI) or 0x541C (TIOCLINUX) -> ERRNO(EPERM)"
         ]
         if let above = report.enosysAbove {
             report.flakeboxRules.append("native system call numbers above \(above) -> ERRNO(ENOSYS)")
@@ -161,11 +162,23 @@ public enum SeccompCompiler {
                 } else if isKnownOnOtherArchitectures(name) {
                     numbers.append(nil)
                 } else {
-                    throw SeccompProfileError(code: .unknownSyscall, path: path, message: "unknown system call \"\(name)\"")
+                    throw SeccompProfileError(
+                        code: .unknownSyscall, path: path, message: "unknown system call \"\(name)\"")
                 }
             }
+            // Profiles built in code skip the decoder's checks; never trap on their values.
+            for (argumentIndex, argument) in rule.args.enumerated()
+            where !(0...SeccompProfile.Argument.maximumIndex).contains(argument.index) {
+                throw SeccompProfileError(
+                    code: .outOfRange,
+                    path: "\(rulePath).args[\(argumentIndex)].index",
+                    message:
+                        "argument index \(argument.index) is out of range (0...\(SeccompProfile.Argument.maximumIndex))"
+                )
+            }
             if let reason = dropReason(rule, options: options) {
-                report.droppedRules.append(SeccompProgram.DroppedRule(index: ruleIndex, names: rule.names, reason: reason))
+                report.droppedRules.append(
+                    SeccompProgram.DroppedRule(index: ruleIndex, names: rule.names, reason: reason))
                 continue
             }
             let action = try resolve(
@@ -267,7 +280,8 @@ public enum SeccompCompiler {
     /// libseccomp predates, or libseccomp's own tables (a pseudo-number below -1 from
     /// `seccomp_syscall_resolve_name`, or a number on any of its ABIs).
     static func isKnownOnOtherArchitectures(_ name: String) -> Bool {
-        for architecture in [SeccompArchitecture.x86_64, .aarch64] where SyscallTable.table(for: architecture)?.number(of: name) != nil {
+        for architecture in [SeccompArchitecture.x86_64, .aarch64]
+        where SyscallTable.table(for: architecture)?.number(of: name) != nil {
             return true
         }
         if SyscallTable.namesOnOtherArchitectures.contains(name) {
@@ -303,8 +317,17 @@ public enum SeccompCompiler {
     }
 
     /// The 32-bit libseccomp action for a profile action.
-    static func resolve(_ action: SeccompAction, errnoRet: UInt32?, path: String) throws(SeccompProfileError) -> UInt32 {
-        let code = UInt16(errnoRet ?? UInt32(EPERM))
+    static func resolve(_ action: SeccompAction, errnoRet: UInt32?, path: String) throws(SeccompProfileError) -> UInt32
+    {
+        let value = errnoRet ?? UInt32(EPERM)
+        guard value <= SeccompProfile.maximumErrno else {
+            throw SeccompProfileError(
+                code: .outOfRange,
+                path: path,
+                message: "errno \(value) is out of range (0...\(SeccompProfile.maximumErrno))"
+            )
+        }
+        let code = UInt16(value)
         switch action {
         case .allow: return fb_scmp_act_allow()
         case .kill, .killThread: return fb_scmp_act_kill_thread()
@@ -367,7 +390,8 @@ public enum SeccompCompiler {
             guard number != fb_nr_scmp_error() else {
                 if unresolved.insert(rule.name).inserted {
                     report.skippedNames.append(
-                        SeccompProgram.SkippedName(path: rule.path, name: rule.name, reason: .unknownToLibseccompForForeignABIs)
+                        SeccompProgram.SkippedName(
+                            path: rule.path, name: rule.name, reason: .unknownToLibseccompForForeignABIs)
                     )
                 }
                 continue

@@ -104,7 +104,8 @@ extension SeccompProfile {
         /// not both zero.
         public init(profileText text: String) throws(SeccompProfileError) {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            guard parts.count == 2,
+                parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
                 let kernel = UInt8(parts[0]), let major = UInt8(parts[1])
             else {
                 throw SeccompProfileError(

@@ -64,7 +64,8 @@ extension SeccompProfile {
                 let key: any CodingKey = single != nil ? CodingKeys.name : CodingKeys.names
                 throw SeccompProfileError(
                     code: .invalidValue,
-                    path: seccompJSONPath(decoder.codingPath + [key] + (single != nil ? [] : [AnyCodingKey(intValue: index)])),
+                    path: seccompJSONPath(
+                        decoder.codingPath + [key] + (single != nil ? [] : [AnyCodingKey(intValue: index)])),
                     message: "empty system call name"
                 )
             }

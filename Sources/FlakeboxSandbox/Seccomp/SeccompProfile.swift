@@ -42,7 +42,8 @@ public struct SeccompProfile: Sendable, Hashable, Decodable {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             architecture = try container.decodeRequired(SeccompArchitecture.self, forKey: .architecture)
-            subArchitectures = try container.decodeIfPresent([SeccompArchitecture].self, forKey: .subArchitectures) ?? []
+            subArchitectures =
+                try container.decodeIfPresent([SeccompArchitecture].self, forKey: .subArchitectures) ?? []
         }
     }
 

@@ -129,12 +129,12 @@ enum AttemptExecution {
         guard fb_pipe_cloexec(&outPipe, 0) == 0 else { return failure("pipe", errno, start: start, tier: plan.tier) }
         guard fb_pipe_cloexec(&errPipe, 0) == 0 else {
             let e = errno
-            outPipe.forEach { close($0) }
+            for fd in outPipe { close(fd) }
             return failure("pipe", e, start: start, tier: plan.tier)
         }
         guard fb_pipe_cloexec(&reportPipe, 0) == 0 else {
             let e = errno
-            (outPipe + errPipe).forEach { close($0) }
+            for fd in outPipe + errPipe { close(fd) }
             return failure("pipe", e, start: start, tier: plan.tier)
         }
         let argsFD = makeArgumentsMemfd(plan.arguments)
@@ -151,10 +151,10 @@ enum AttemptExecution {
         let spawnError = table.withUnsafeBufferPointer { fds in
             fb_spawn(&pid, plan.helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
         }
-        cArgv.forEach { free($0) }
+        for pointer in cArgv { free(pointer) }
         for fd in [outPipe[1], errPipe[1], reportPipe[1], argsFD, devNull] where fd >= 0 { close(fd) }
         if spawnError != 0 || argsFD < 0 || devNull < 0 {
-            [outPipe[0], errPipe[0], reportPipe[0]].forEach { close($0) }
+            for fd in [outPipe[0], errPipe[0], reportPipe[0]] { close(fd) }
             let stage = spawnError != 0 ? "spawn" : argsFD < 0 ? "plan-memfd" : "open-devnull"
             return failure(stage, spawnError != 0 ? spawnError : errno, start: start, tier: plan.tier)
         }
@@ -168,7 +168,8 @@ enum AttemptExecution {
         loop.run()
 
         let wall = monotonicSeconds() - start
-        var cpu = Double(loop.usage.ru_utime.tv_sec) + Double(loop.usage.ru_utime.tv_usec) / 1e6
+        var cpu =
+            Double(loop.usage.ru_utime.tv_sec) + Double(loop.usage.ru_utime.tv_usec) / 1e6
             + Double(loop.usage.ru_stime.tv_sec) + Double(loop.usage.ru_stime.tv_usec) / 1e6
         var peak: UInt64? = UInt64(max(loop.usage.ru_maxrss, 0)) * 1024
         var oomKills = 0
@@ -309,11 +310,20 @@ struct SupervisionLoop {
             for (index, entry) in fds.enumerated() where entry.revents != 0 {
                 switch roles[index] {
                 case 1:
-                    if !drain(stdoutFD, into: 1) { close(stdoutFD); stdoutFD = -1 }
+                    if !drain(stdoutFD, into: 1) {
+                        close(stdoutFD)
+                        stdoutFD = -1
+                    }
                 case 2:
-                    if !drain(stderrFD, into: 2) { close(stderrFD); stderrFD = -1 }
+                    if !drain(stderrFD, into: 2) {
+                        close(stderrFD)
+                        stderrFD = -1
+                    }
                 case 3:
-                    if !drain(reportFD, into: 3) { close(reportFD); reportFD = -1 }
+                    if !drain(reportFD, into: 3) {
+                        close(reportFD)
+                        reportFD = -1
+                    }
                 case 4: reap()
                 default: kill(.cancelled)
                 }

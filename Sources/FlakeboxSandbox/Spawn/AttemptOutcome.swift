@@ -30,7 +30,8 @@ struct AttemptOutcome: Equatable {
             return AttemptOutcome(status: code == 0 ? .passed : .failed, exitCode: code, signal: nil)
         }
         if let signal { return AttemptOutcome(status: .signaled, exitCode: nil, signal: signal) }
-        let stage = report.reaperStatus.map { "reaper ended without a status (wait status \($0))" }
+        let stage =
+            report.reaperStatus.map { "reaper ended without a status (wait status \($0))" }
             ?? "helper ended without a status"
         return AttemptOutcome(status: .sandboxError, setupFailure: .init(stage: stage, errno: 0))
     }

@@ -19,7 +19,8 @@ public enum HelperLocator {
 
     /// The directory of the running executable (for tests: the directory of the test bundle).
     public static func executableDirectory() -> URL {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments.first ?? "."
         var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // swift-corelibs-xctest runs `<name>.xctest` as an executable; the bundle sits in the build dir.

@@ -61,7 +61,7 @@ enum HostCommand {
         var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), strdup("LC_ALL=C"), nil]
         var pid: pid_t = 0
         let err = table.withUnsafeBufferPointer { fb_spawn(&pid, argv[0], &cArgv, &cEnv, $0.baseAddress, 3) }
-        (cArgv + cEnv).forEach { free($0) }
+        for pointer in cArgv + cEnv { free(pointer) }
         close(errPipe[1])
         if devNull >= 0 { close(devNull) }
         var output: [UInt8] = []

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+@testable import FlakeboxSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(
+    "Sandbox engine: tiers, lifetimes, supervisor death",
+    .enabled(if: TestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+struct SandboxEngineTests {
+    @Test("the probe measures every layer and reports the full tier here")
+    func probeReport() throws {
+        let report = try #require(TestMachine.report)
+        #expect(report.tier == .full)
+        for name in ["namespaces", "overlayfs", "seccomp", "no_new_privs", "cgroups"] {
+            #expect(report.layers.first { $0.name == name }?.available == true, "\(name): \(report.missingSummary)")
+        }
+    }
+
+    @Test("a policy's minimum tier is enforced: never silently weaker")
+    func minimumTierEnforced() throws {
+        let strict = try TestMachine.policy()
+        #expect(strict.minimumTier == .full)
+        #expect(throws: SandboxError.self) { try Sandbox(policy: strict, options: .init(tier: .minimal)) }
+        #expect(throws: SandboxError.self) { try Sandbox(policy: strict, options: .init(tier: .reduced)) }
+    }
+
+    @Test("the minimal tier runs with seccomp, a private copy and private temp, and kills daemons")
+    func minimalTier() async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: .minimal))
+        #expect(sandbox.tier == .minimal)
+        let ws = try TestWorkspace(files: ["state.txt": "original"])
+        let before = ws.snapshot()
+        let result = try await sandbox.sh(
+            "echo changed > state.txt; cat state.txt; echo $HOME; touch \"$TMPDIR/x\";"
+                + " grep '^Seccomp:' /proc/self/status; setsid sleep 4245 & exit 0", in: ws)
+        #expect(result.status == .passed, "\(result.summary)")
+        #expect(result.tier == .minimal)
+        #expect(result.out.contains("changed") && result.out.contains("Seccomp:\t2"), "\(result.summary)")
+        #expect(!result.out.contains("\n/tmp\n"), "HOME must be private in the minimal tier")
+        #expect(ws.snapshot() == before)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(hostProcesses(containing: "sleep 4245").isEmpty)
+    }
+
+    @Test("the minimal tier still enforces the wall-clock limit on the whole tree")
+    func minimalTierTimeout() async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: .minimal))
+        let result = try await sandbox.sh("(setsid sleep 4246 &); sleep 4246", timeout: 1)
+        #expect(result.status == .timeout, "\(result.summary)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(hostProcesses(containing: "sleep 4246").isEmpty)
+    }
+
+    @Test("a writable workspace keeps what the attempt wrote (the setup step)")
+    func writableWorkspace() async throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        let ws = try TestWorkspace()
+        let result = await sandbox.run(
+            AttemptRequest(
+                command: ["/bin/sh", "-c", "mkdir -p venv && echo installed > venv/marker"], workspace: ws.path,
+                workspaceMode: .writable))
+        #expect(result.status == .passed, "\(result.summary)")
+        #expect(FileManager.default.contents(atPath: "\(ws.path)/venv/marker") == Data("installed\n".utf8))
+    }
+
+    @Test("cancelling the task kills the attempt")
+    func cancellation() async throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        let ws = try TestWorkspace()
+        let task = Task {
+            await sandbox.run(AttemptRequest(command: ["/bin/sh", "-c", "sleep 4247"], workspace: ws.path))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let result = await task.value
+        #expect(result.status == .cancelled, "\(result.summary)")
+        #expect(result.wallSeconds < 5)
+    }
+
+    @Test("#30: a supervisor killed at any moment of a spawn leaves no sandboxed process behind")
+    func supervisorKilledMidSpawn() async throws {
+        let flakebox = HelperLocator.executableDirectory().appendingPathComponent("flakebox").path
+        try #require(FileManager.default.isExecutableFile(atPath: flakebox), "flakebox is built beside the tests")
+        let ws = try TestWorkspace()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<24 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: flakebox)
+            process.arguments = ["exec", "--workspace", ws.path, "--", "sleep 4248"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // 0-60 ms covers startup, policy compile, spawn, namespace setup and the running command.
+            let delay = round == 0 ? 300 : Int.random(in: 0...60, using: &generator)
+            try await Task.sleep(for: .milliseconds(delay))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        var left: [Int32] = []
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(100))
+            left = hostProcesses(containing: "sleep 4248")
+            if left.isEmpty { break }
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+@testable import FlakeboxSandbox
+
+@Suite("Policies")
+struct PolicyTests {
+    @Test("the shipped policies load: default is strict, setup extends it with the network")
+    func shippedPolicies() throws {
+        let store = PolicyStore.standard()
+        let strict = try store.load("default")
+        let setup = try store.load("setup")
+        #expect(strict.network == .none && strict.minimumTier == .full)
+        #expect(setup.network == .host)
+        #expect(setup.filesystem.readOnlyPaths == strict.filesystem.readOnlyPaths)
+        #expect(setup.filesystem.etc.contains("resolv.conf") && !strict.filesystem.etc.contains("resolv.conf"))
+        #expect(setup.limits.timeoutSeconds == 1800 && setup.limits.pids == strict.limits.pids)
+        #expect(setup.seccompProfile.hasSuffix("seccomp/docker-default.json"))
+        #expect(strict.limits.memory == 2 << 30)
+    }
+
+    @Test("a user's policy file extends a shipped one by path")
+    func userPolicy() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fb-policy-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("mine.json")
+        try Data(#"{"extends": "default", "limits": {"memory": "512MiB", "timeoutSeconds": 5}}"#.utf8).write(to: file)
+        var store = PolicyStore.standard()
+        store.directories.insert(dir, at: 0)
+        for reference in [file.path, "mine"] {
+            let policy = try store.load(reference)
+            #expect(policy.name == "mine")
+            #expect(policy.limits.memory == 512 << 20 && policy.limits.timeoutSeconds == 5)
+            #expect(policy.limits.pids == 512)
+            _ = try Sandbox.compileSeccomp(policy)
+        }
+    }
+
+    @Test(
+        "bad policies name every bad field",
+        arguments: [
+            (#"{"limits": {"memroy": "1GiB"}}"#, "limits.memroy: unknown field (did you mean \"memory\"?)"),
+            (#"{"limits": {"pids": "many"}}"#, "limits.pids: expected an integer"),
+            (#"{"limits": {"pids": 3}}"#, "limits.pids: 3 is out of range"),
+            (#"{"limits": {"memory": "lots"}}"#, "limits.memory: expected a size"),
+            (#"{"network": "wide"}"#, "network: must be"),
+            (#"{"filesystem": {"readOnlyPaths": ["usr"]}}"#, "filesystem.readOnlyPaths[0]: must be an absolute path"),
+            (#"{"filesystem": {"etc": ["../shadow"]}}"#, "filesystem.etc[0]"),
+            (#"{"environment": {"set": {"BAD=NAME": "x"}}}"#, "invalid variable name"),
+            (#"{"minimumTier": 3}"#, "minimumTier: expected a string"),
+            (#"[1, 2]"#, "expected a JSON object"),
+            (#"{"limits": "#, "not valid JSON"),
+        ])
+    func badPolicies(json: String, expected: String) throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fb-bad-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.json")
+        try Data(json.utf8).write(to: file)
+        let error = #expect(throws: PolicyError.self) { try PolicyStore(directories: [dir]).load("bad") }
+        #expect(error?.description.contains(expected) == true, "\(error.map { "\($0)" } ?? "no error")")
+    }
+
+    @Test("a missing policy suggests the nearest name; names cannot climb out of the directory")
+    func missingPolicy() {
+        let store = PolicyStore.standard()
+        let error = #expect(throws: PolicyError.self) { try store.load("defualt") }
+        #expect(error?.description.contains("did you mean \"default\"") == true)
+        #expect(throws: PolicyError.self) { try store.load("..") }
+    }
+}
+
+@Suite("Output capture")
+struct OutputCaptureTests {
+    @Test("keeps everything under the cap, head and tail over it, in any chunking")
+    func headAndTail() {
+        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 251) }
+        for chunk in [1, 7, 4096, 100_000] {
+            var capture = OutputCapture(capacity: 1000)
+            var offset = 0
+            while offset < data.count {
+                capture.append(Array(data[offset..<min(offset + chunk, data.count)]))
+                offset += chunk
+            }
+            let out = capture.finish()
+            #expect(out.head == Array(data.prefix(500)))
+            #expect(out.tail == Array(data.suffix(500)))
+            #expect(out.totalBytes == 100_000 && out.droppedBytes == 99_000 && out.truncated)
+        }
+        var small = OutputCapture(capacity: 1000)
+        small.append(Array("hello".utf8))
+        #expect(small.finish().text == "hello" && !small.finish().truncated)
+    }
+
+    @Test("text marks the cut and never fails on invalid UTF-8")
+    func text() {
+        var capture = OutputCapture(capacity: 4)
+        capture.append([0x61, 0x62, 0xff, 0xfe, 0x63, 0x64])
+        let text = capture.finish().text
+        #expect(text.hasPrefix("ab") && text.hasSuffix("cd") && text.contains("2 bytes dropped"))
+    }
+}
+
+@Suite("Attempt status")
+struct AttemptOutcomeTests {
+    @Test("reports parse, and the first setup failure wins")
+    func reportParsing() {
+        let report = HelperReport(parsing: "init 42\nerror overlay 22\nerror execve 2\nexit 256\n")
+        #expect(report.initPID == 42)
+        #expect(report.setupFailure == .init(stage: "overlay", errno: 22))
+        #expect(report.exitStatus == 256)
+    }
+
+    @Test(
+        "one status per attempt, harness failures first",
+        arguments: [
+            ("exit 0\n", nil, 0, AttemptStatus.passed),
+            ("exit 256\n", nil, 0, .failed),
+            ("exit 9\n", nil, 0, .signaled),
+            ("exit 9\n", nil, 1, .oom),
+            ("exit 9\n", KillReason.timeout, 0, .timeout),
+            ("", KillReason.outputLimit, 0, .outputLimit),
+            ("", KillReason.cancelled, 0, .cancelled),
+            ("error execve 2\nexit 32512\n", nil, 0, .sandboxError),
+            ("error uid_map 1\n", KillReason.timeout, 0, .sandboxError),
+            ("reaper 9\n", nil, 0, .sandboxError),
+            ("", nil, 0, .sandboxError),
+        ] as [(String, KillReason?, Int, AttemptStatus)])
+    func classify(report: String, kill: KillReason?, oomKills: Int, expected: AttemptStatus) {
+        let outcome = AttemptOutcome.classify(
+            report: HelperReport(parsing: report), killReason: kill, oomKills: oomKills)
+        #expect(outcome.status == expected)
+        if expected == .failed { #expect(outcome.exitCode == 1) }
+        if expected == .signaled { #expect(outcome.signal == 9 && outcome.exitCode == nil) }
+    }
+
+    @Test("secrets never pass, whatever a policy lists")
+    func secretNames() {
+        for name in ["RUNPOD_AI_API_KEY", "RUNPOD_WEBHOOK_GET_JOB", "FLAKEBOX_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD"] {
+            #expect(Sandbox.isSecretName(name))
+        }
+        for name in ["LANG", "PATH", "TEST_SEED", "PIP_INDEX_URL"] { #expect(!Sandbox.isSecretName(name)) }
+    }
+}
