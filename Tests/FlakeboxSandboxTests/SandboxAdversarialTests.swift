@@ -342,9 +342,12 @@ struct SandboxAdversarialTests {
 
     @Test("#9: CPU burn is reported as CPU time; the wall limit holds")
     func cpuBurn() async throws {
-        let result = try await sandbox.sh("while :; do :; done", timeout: 1.5)
+        let result = try await sandbox.sh("while :; do :; done", timeout: 2)
         #expect(result.status == .timeout)
-        #expect((result.cpuSeconds ?? 0) > 0.3, "\(result.summary)")
+        // Other tests share the two cores, so only a floor is certain; the point is that CPU time
+        // is measured (from the cgroup) and reported apart from wall time.
+        let cpu = try #require(result.cpuSeconds, "\(result.summary)")
+        #expect(cpu > 0.05 && cpu < result.wallSeconds * 2 + 0.5, "\(result.summary)")
     }
 
     @Test("#35: /dev/shm is private and size-capped; there is no tty")
