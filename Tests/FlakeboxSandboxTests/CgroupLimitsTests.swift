@@ -18,6 +18,13 @@ struct CgroupLimitsTests {
         #expect(CgroupLimits(memoryBytes: 1 << 30, pidsMax: 5).requiredControllers == [.memory, .pids])
     }
 
+    @Test("limits can be reduced to what the available controllers enforce")
+    func enforceable() {
+        let limits = CgroupLimits(memoryBytes: 1 << 30, pidsMax: 64, cpuCores: 1)
+        #expect(limits.enforceable(with: [.pids, .cpuacct]) == CgroupLimits(pidsMax: 64))
+        #expect(limits.enforceable(with: Set(CgroupController.allCases)) == limits)
+    }
+
     @Test(
         "values the kernel would reject are refused up front",
         arguments: [

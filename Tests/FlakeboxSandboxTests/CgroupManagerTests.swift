@@ -173,6 +173,26 @@ struct CgroupManagerTests {
     }
 
     @Test(
+        "killAll empties a group while a fork bomb keeps refilling it up to its pids limit",
+        .enabled(if: Environment.has(.pids), Environment.missing(.pids)))
+    func killAllBeatsForkBomb() async throws {
+        let manager = try Environment.makeManager("forkbomb")
+        defer { #expect(throws: Never.self) { try manager.shutdown() } }
+        // The pids limit keeps the bomb from exhausting the host's pids (pid_max may be 32768).
+        let group = try manager.makeAttemptGroup(name: "bomb", limits: CgroupLimits(pidsMax: 64))
+        let shell = try JoinedShell.start(in: group, "b() { b | b & }; b; wait")
+        #expect(try await eventually { (group.statistics().processLimitHits ?? 0) > 10 })
+
+        let start = ContinuousClock.now
+        try group.killAll(timeout: .seconds(10))
+        #expect(try group.processIDs().isEmpty)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        try await shell.waitForExit()
+        try group.remove()
+        _ = shell.output
+    }
+
+    @Test(
         "remove refuses a group that still has processes, within its timeout",
         .enabled(if: Environment.support.version != nil, Environment.missing()))
     func removeWaitsForEmpty() async throws {
@@ -217,6 +237,32 @@ struct CgroupManagerTests {
         }
         try manager.shutdown()  // again: nothing left to do
         _ = shell.output
+    }
+
+    @Test(
+        "removeStaleGroups kills and removes a dead supervisor's groups, and only those",
+        .enabled(if: Environment.support.version != nil, Environment.missing()))
+    func staleGroupsOfDeadSupervisors() async throws {
+        let support = Environment.support
+        let prefix = "flakebox-stale-test-"
+        let deadPID = try Self.pidOfExitedProcess()
+        // What a supervisor killed with SIGKILL leaves behind: its parent, an attempt, an orphan in it.
+        let crashed = try CgroupManager(support: support, parentName: "\(prefix)\(deadPID)-1")
+        let orphanGroup = try crashed.makeAttemptGroup(name: "attempt-1")
+        let orphan = try JoinedShell.start(in: orphanGroup, "exec sleep 600")
+        #expect(try await eventually { try orphanGroup.processIDs().count == 1 })
+        let alive = try CgroupManager(support: support, parentName: "\(prefix)\(getpid())-1")
+        defer { #expect(throws: Never.self) { try alive.shutdown() } }
+        let aliveGroup = try alive.makeAttemptGroup(name: "attempt-1")
+
+        let result = CgroupManager.removeStaleGroups(support: support, prefix: prefix)
+        #expect(result.failures.isEmpty, "\(result.failures)")
+        #expect(Set(result.removed).isSuperset(of: crashed.parentDirectories + orphanGroup.directories))
+        for directory in crashed.parentDirectories { #expect(!directoryExists(directory)) }
+        for directory in alive.parentDirectories + aliveGroup.directories { #expect(directoryExists(directory)) }
+        #expect(try await orphan.waitForExit() == .signaled(SIGKILL))
+        try crashed.shutdown()  // its groups are gone already; nothing to do
+        _ = orphan.output
     }
 
     @Test(
@@ -328,6 +374,18 @@ struct CgroupManagerTests {
     }
 
     // MARK: - Helpers
+
+    /// The pid of a child that has exited and been reaped, i.e. a pid with no process.
+    static func pidOfExitedProcess() throws -> pid_t {
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        let result = posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ)
+        guard result == 0 else { throw POSIXError(POSIXError.Code(rawValue: result) ?? .EINVAL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return pid
+    }
 
     static func busyLoop(seconds: Double) -> String {
         """

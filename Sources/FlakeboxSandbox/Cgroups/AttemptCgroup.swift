@@ -85,6 +85,8 @@ public final class AttemptCgroup: Sendable {
     /// - Throws: ``CgroupError/Code/stillPopulated`` if processes remain after `timeout`.
     public func killAll(timeout: Duration = .seconds(5)) throws(CgroupError) {
         let deadline = ContinuousClock.now + timeout
+        // Already removed (a second cleanup path): nothing can be left inside.
+        if !directories.contains(where: CgroupFileSystem.exists) { return }
         if version == .v2 {
             let killFile = placements[0].directory + "/cgroup.kill"
             if CgroupFileSystem.exists(killFile) {
@@ -95,12 +97,20 @@ public final class AttemptCgroup: Sendable {
         }
         var pause = 1
         var lastFailure: Int32?
+        var signalled = Set<pid_t>()
         while true {
             let pids = try processIDs()
             if pids.isEmpty { return }
             if ContinuousClock.now >= deadline { throw stillPopulatedError(pids, errno: lastFailure) }
             let failure = try CgroupProcessKiller.signal(pids) { () throws(CgroupError) in Set(try processIDs()) }
             lastFailure = failure ?? lastFailure
+            // New pids mean something is still forking: go again at once. Only the already-signalled
+            // (dying) ones left: back off while the kernel tears them down.
+            if !Set(pids).isSubset(of: signalled) {
+                signalled.formUnion(pids)
+                pause = 1
+                continue
+            }
             CgroupFileSystem.sleep(milliseconds: pause)
             pause = min(pause * 2, 20)
         }

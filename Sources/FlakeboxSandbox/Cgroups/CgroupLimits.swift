@@ -35,6 +35,16 @@ public struct CgroupLimits: Sendable, Hashable {
         return controllers
     }
 
+    /// These limits without the ones `controllers` cannot enforce, for a runner that prefers to run
+    /// with fewer limits (and say so) over refusing to run.
+    public func enforceable(with controllers: Set<CgroupController>) -> CgroupLimits {
+        var limits = self
+        if !controllers.contains(.memory) { limits.memoryBytes = nil }
+        if !controllers.contains(.pids) { limits.pidsMax = nil }
+        if !controllers.contains(.cpu) { limits.cpuCores = nil }
+        return limits
+    }
+
     /// The CFS quota for ``cpuCores``, or `nil` when CPU is not limited. The kernel refuses quotas below 1 ms.
     public var cpuQuotaMicroseconds: UInt64? {
         guard let cpuCores else { return nil }

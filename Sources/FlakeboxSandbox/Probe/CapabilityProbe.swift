@@ -115,7 +115,7 @@ public enum CapabilityProbe {
         let lower = "\(base)/lower"
         do {
             try WorkspaceFiles.makeDirectory("\(lower)/d/e", uid: nil, gid: nil, mode: 0o755)
-            FileManager.default.createFile(atPath: "\(lower)/d/e/x", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: "\(lower)/d/e/x", contents: Data("x".utf8))
             try WorkspaceFiles.chownTree(lower, uid: identity.uid, gid: identity.gid)
         } catch {
             return Sandbox.harnessFailure("probe-workspace", error.errno ?? 0, tier: tier)
