@@ -33,7 +33,7 @@ if [ "$(id -u)" -eq 0 ]; then
     env HOME="$scratch" TMPDIR="$scratch/" PATH=/usr/local/bin:/usr/bin:/bin \
     "$bin/flakeboxPackageTests.xctest" --testing-library swift-testing --filter "Adversarial|Engine" \
     2>&1 | tee .build/test-rootless.log || status=$?
-  for g in "${groups[@]}"; do rmdir "$g"/*/ 2>/dev/null || true; rmdir "$g" 2>/dev/null || true; done
+  for g in "${groups[@]}"; do find "$g" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
   rm -rf "$scratch"
   grep -q "Test run with .* passed" .build/test-rootless.log
 fi

@@ -44,6 +44,11 @@ public final class Sandbox: Sendable {
     let cgroups: CgroupManager?
     private let counter = Atomic<Int>(0)
     private static let sandboxSerial = Atomic<Int>(0)
+    /// Groups left by supervisors that died without shutting down, removed once per process.
+    private static let staleGroupsSwept: Bool = {
+        _ = CgroupManager.removeStaleGroups()
+        return true
+    }()
 
     public init(policy: Policy, options: Options = Options(), isolation: IsolationReport? = nil) throws(SandboxError) {
         guard let helper = options.helperPath ?? HelperLocator.helperPath() else {
@@ -83,6 +88,7 @@ public final class Sandbox: Sendable {
         }
 
         if report.cgroupsUsable {
+            _ = Self.staleGroupsSwept
             do {
                 // A parent group per sandbox, so that one sandbox's shutdown never touches another's.
                 let serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
@@ -158,7 +164,8 @@ public final class Sandbox: Sendable {
             do {
                 cgroup = try cgroups.makeAttemptGroup(
                     name: name,
-                    limits: CgroupLimits(memoryBytes: limits.memory, pidsMax: limits.pids, cpuCores: limits.cpus))
+                    limits: CgroupLimits(memoryBytes: limits.memory, pidsMax: limits.pids, cpuCores: limits.cpus)
+                        .enforceable(with: cgroups.controllers))
             } catch {
                 return Self.harnessFailure("cgroup-create", error.errno ?? 0, tier: tier)
             }

@@ -121,6 +121,7 @@ struct CgroupManagerTests {
         let shell = try JoinedShell.start(in: group, Self.busyLoop(seconds: 0.5))
         try await shell.waitForExit()
         let wall = ContinuousClock.now - start
+        _ = shell.output  // removes the log file
         let cpu = try #require(group.statistics().cpuTimeNanoseconds)
         #expect(cpu > 0)
         // One process on one core cannot use more CPU than wall-clock time (plus rounding).
@@ -140,6 +141,7 @@ struct CgroupManagerTests {
         let shell = try JoinedShell.start(in: group, Self.busyLoop(seconds: 1.0))
         try await shell.waitForExit()
         let wall = ContinuousClock.now - start
+        _ = shell.output  // removes the log file
         let statistics = group.statistics()
         let cpu = Double(try #require(statistics.cpuTimeNanoseconds)) / 1e9
         // At most a quarter of each 100 ms period, plus one period's quota of slack.
