@@ -30,7 +30,10 @@ let package = Package(
         // The per-attempt launcher: the only code that runs between clone and execve. C only.
         .executableTarget(
             name: "flakebox-sandbox",
-            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])]
+            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
+            // SwiftPM links every executable with swiftc, which adds the Swift runtime; the helper
+            // uses none of it, and must not load it into the sandbox's PID 1 (nor pay its startup).
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
         .target(
             name: "FlakeboxSandbox",

@@ -3,48 +3,80 @@ import FlakeboxSandbox
 import Foundation
 
 extension Flakebox {
-    /// Times sandboxed attempts from inside one supervisor, as a job runs them: spawn, namespaces,
-    /// overlay, cgroup create/read/remove, seccomp, the command, teardown. Used by scripts/bench.sh.
+    /// Times sandboxed attempts from inside one supervisor, as a job runs them (spawn, namespaces,
+    /// overlay, cgroups, seccomp, the command, teardown), interleaved round-robin with baselines
+    /// spawned and waited for by the same clock, so that load on the machine hits every row alike.
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time sequential sandboxed attempts (for scripts/bench.sh).", shouldDisplay: false)
+            abstract: "Time sandboxed attempts against baselines, interleaved (for scripts/bench.sh).",
+            shouldDisplay: false)
 
-        @Option(help: "The checkout to overlay.")
+        @Option(help: "A small checkout to overlay.")
         var workspace: String
 
-        @Option(help: "Number of timed attempts (after 5 warm-up ones).")
+        @Option(help: "A large checkout to overlay too (overlay cost must not grow with size).")
+        var largeWorkspace: String?
+
+        @Option(help: "Rounds (after 5 warm-up rounds); each round runs every row once.")
         var runs: Int = 200
 
         @Option(help: "Policy name or file.")
         var policy: String = "default"
 
-        @Argument(help: "The command (argv, no shell).")
-        var command: [String] = ["/usr/bin/true"]
+        @Option(help: "A baseline command line, run unsandboxed (repeatable), e.g. \"/usr/bin/true\".")
+        var baseline: [String] = []
 
         func run() async throws {
             let sandbox = try Sandbox(policy: try PolicyStore.standard().load(policy))
-            let path = URL(fileURLWithPath: workspace).standardizedFileURL.path
-            try sandbox.adoptWorkspace(path)
-            var samples: [Double] = []
-            for index in 0..<(runs + 5) {
-                let start = ContinuousClock.now
-                let result = await sandbox.run(AttemptRequest(command: command, workspace: path, label: "bench"))
-                let elapsed = ContinuousClock.now - start
-                guard result.status == .passed else {
-                    throw ValidationError(
-                        "attempt \(index) ended \(result.status): \(result.setupFailure?.description ?? "")")
-                }
-                if index >= 5 {
-                    samples.append(
-                        Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            var rows: [(name: String, run: () async -> String?)] = []
+            for line in baseline {
+                let argv = line.split(separator: " ").map(String.init)
+                rows.append(
+                    (
+                        line,
+                        {
+                            let r = HostCommand.run(argv)
+                            return r.status == 0 ? nil : "exit \(r.status)"
+                        }
+                    ))
+            }
+            for (name, path) in [
+                ("flakebox attempt, small checkout", workspace), ("flakebox attempt, large checkout", largeWorkspace),
+            ] {
+                guard let path else { continue }
+                let full = URL(fileURLWithPath: path).standardizedFileURL.path
+                try sandbox.adoptWorkspace(full)
+                let request = AttemptRequest(command: ["/usr/bin/true"], workspace: full, label: "bench")
+                rows.append(
+                    (
+                        name,
+                        {
+                            let result = await sandbox.run(request)
+                            return result.status == .passed
+                                ? nil : "\(result.status) \(result.setupFailure?.description ?? "")"
+                        }
+                    ))
+            }
+            var samples = Array(repeating: [Double](), count: rows.count)
+            for round in 0..<(runs + 5) {
+                for (index, row) in rows.enumerated() {
+                    let start = ContinuousClock.now
+                    if let failure = await row.run() {
+                        throw ValidationError("\(row.name), round \(round): \(failure)")
+                    }
+                    let elapsed = (ContinuousClock.now - start).components
+                    if round >= 5 {
+                        samples[index].append(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)
+                    }
                 }
             }
-            samples.sort()
-            let pick = { (q: Double) in samples[min(samples.count - 1, Int(Double(samples.count) * q))] }
-            print(
-                String(
-                    format: "median=%.2f p10=%.2f min=%.2f runs=%d tier=%@", pick(0.5), pick(0.1), samples[0],
-                    samples.count, sandbox.tier.rawValue))
+            print("| per attempt (\(runs) interleaved rounds, tier \(sandbox.tier)) | median ms | p10 ms | min ms |")
+            print("|---|---:|---:|---:|")
+            for (index, row) in rows.enumerated() {
+                let sorted = samples[index].sorted()
+                let pick = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+                print(String(format: "| %@ | %.2f | %.2f | %.2f |", row.name, pick(0.5), pick(0.1), sorted[0]))
+            }
         }
     }
 }

@@ -41,7 +41,9 @@ public final class Sandbox: Sendable {
     let program: SealedProgram?
     /// Facts about the seccomp program, for reports.
     public let seccompInstructionCount: Int?
-    let cgroups: CgroupManager?
+    let cgroups: CgroupPool?
+    let helperArguments: HelperArguments
+    let etc: CuratedEtc?
     private let counter = Atomic<Int>(0)
     private static let sandboxSerial = Atomic<Int>(0)
     /// Groups left by supervisors that died without shutting down, removed once per process.
@@ -87,12 +89,19 @@ public final class Sandbox: Sendable {
             seccompInstructionCount = compiled.bytes.count / 8
         }
 
+        etc = tier == .minimal ? nil : try CuratedEtc(entries: policy.filesystem.etc, scratch: options.scratchDirectory)
+        helperArguments = HelperArguments(
+            policy: policy, tier: tier, identity: options.identity, hasSeccomp: program != nil, etc: etc?.path)
         if report.cgroupsUsable {
             _ = Self.staleGroupsSwept
             do {
                 // A parent group per sandbox, so that one sandbox's shutdown never touches another's.
                 let serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
-                cgroups = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)")
+                let manager = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)")
+                let limits = policy.limits
+                cgroups = CgroupPool(
+                    manager: manager,
+                    limits: CgroupLimits(memoryBytes: limits.memory, pidsMax: limits.pids, cpuCores: limits.cpus))
             } catch {
                 throw SandboxError(.system, "cgroups: \(error)")
             }
@@ -102,7 +111,7 @@ public final class Sandbox: Sendable {
     }
 
     deinit {
-        try? cgroups?.shutdown()
+        try? cgroups?.manager.shutdown()
     }
 
     static func compileSeccomp(_ policy: Policy) throws(SandboxError) -> SeccompProgram {
@@ -162,18 +171,12 @@ public final class Sandbox: Sendable {
         var cgroup: AttemptCgroup?
         if let cgroups {
             do {
-                cgroup = try cgroups.makeAttemptGroup(
-                    name: name,
-                    limits: CgroupLimits(memoryBytes: limits.memory, pidsMax: limits.pids, cpuCores: limits.cpus)
-                        .enforceable(with: cgroups.controllers))
+                cgroup = try cgroups.take()
             } catch {
                 return Self.harnessFailure("cgroup-create", error.errno ?? 0, tier: tier)
             }
         }
-        defer {
-            try? cgroup?.killAll()
-            try? cgroup?.remove()
-        }
+        defer { if let cgroup { cgroups?.retire(cgroup) } }
 
         var source = request.workspace
         var privateTemp: String?
@@ -199,12 +202,11 @@ public final class Sandbox: Sendable {
         }
         defer { if let scratch { WorkspaceFiles.removeTree(scratch) } }
 
-        let arguments = HelperArguments(
-            policy: policy, tier: tier, request: request, workspaceSource: source, minimalTierTemp: privateTemp,
-            identity: options.identity, cgroupProcs: cgroup?.procsFiles ?? [], hasSeccomp: program != nil,
+        let arguments = helperArguments.arguments(
+            for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
             environment: environment(for: request, privateTemp: privateTemp))
         let plan = ExecutionPlan(
-            helperPath: helperPath, arguments: arguments.arguments(), seccompFD: program?.fd,
+            helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
             outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup)
         return await AttemptExecution.run(plan)

@@ -87,18 +87,22 @@ static void close_unplanned_fds(const struct fb_plan *plan) {
         fcntl(keep[k], F_SETFD, FD_CLOEXEC);
 }
 
-static int join_cgroups(const struct fb_plan *plan) {
-    char pid[32];
-    int len = snprintf(pid, sizeof pid, "%d\n", getpid());
+/* The cgroup.procs files are opened while the helper may still be root: the open is what is
+ * permission-checked (v2), and a task of our own uid may then be moved through them (v1). */
+static int open_cgroups(struct fb_plan *plan) {
     for (size_t k = 0; k < plan->n_cgroups; k++) {
-        int fd = open(plan->cgroup_procs[k], O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, pid, (size_t)len) != len) {
-            int e = errno;
-            if (fd >= 0) close(fd);
-            fb_fail("cgroup-join", e);
-            return -1;
-        }
-        close(fd);
+        plan->cgroup_fds[k] = open(plan->cgroup_procs[k], O_WRONLY | O_CLOEXEC);
+        if (plan->cgroup_fds[k] < 0) return fb_fail("cgroup-open", errno), -1;
+    }
+    return 0;
+}
+
+/* Moves `pid` into every cgroup of the plan. */
+static int join_cgroups(const struct fb_plan *plan, pid_t pid) {
+    char text[32];
+    int len = snprintf(text, sizeof text, "%d\n", pid);
+    for (size_t k = 0; k < plan->n_cgroups; k++) {
+        if (write(plan->cgroup_fds[k], text, (size_t)len) != len) return fb_fail("cgroup-join", errno), -1;
     }
     return 0;
 }
@@ -179,8 +183,14 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     }
     close(go[0]);
     fb_report_init_pid(pid);
-    /* The "go" byte releases the child; it checks for it only after arming PDEATHSIG, so a helper
-     * that died in between is seen as EOF (bubblewrap#633). */
+    /* Moving a task between v1 cgroups costs about half a millisecond per hierarchy (an RCU
+     * grace period); the child builds its root meanwhile and waits for the go byte only before
+     * it forks the command, so every process of the test starts inside the cgroups. */
+    if (join_cgroups(plan, pid)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return 1;
+    }
     if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
     close(go[1]);
     int status = supervise(plan, pid, sigfd, kill_namespace);
@@ -193,6 +203,7 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
 static int run_minimal(struct fb_plan *plan, int sigfd) {
     /* Orphans of the test reparent to us, so that none outlives the attempt. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) return fb_fail("subreaper", errno), 1;
+    if (join_cgroups(plan, getpid())) return 1;
     pid_t pid = fork();
     if (pid < 0) return fb_fail("fork", errno), 1;
     if (pid == 0) _exit(fb_worker_exec(plan, 0));
@@ -220,7 +231,7 @@ int main(int argc, char **argv) {
         if (write(fd, v, (size_t)len) < 0 && plan.oom_score_adj < 0) fb_fail("oom-score-adj", errno);
         close(fd);
     }
-    if (join_cgroups(&plan)) return 1;
+    if (open_cgroups(&plan)) return 1;
     if (drop_host_ids(&plan)) return 1;
 
     /* SIGTERM (from the supervisor, on timeout or cancel) means: kill the whole attempt, then exit. */

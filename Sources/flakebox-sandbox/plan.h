@@ -61,6 +61,7 @@ struct fb_plan {
     size_t n_rlimits;
 
     const char *cgroup_procs[FB_MAX_CGROUPS];
+    int cgroup_fds[FB_MAX_CGROUPS]; /* opened before privileges are dropped */
     size_t n_cgroups;
 
     const char *chdir;

@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,11 +421,13 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
 
 int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     fb_reset_signals();
-    /* PDEATHSIG first, then the go byte: if the helper died before prctl, read sees EOF. */
+    /* PDEATHSIG first, then a look at the go pipe: a helper that died before prctl shows as a
+     * hang-up (bubblewrap#633). The byte itself is awaited before the command is forked. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) return 1;
-    char go;
-    if (read(go_fd, &go, 1) != 1) return 1;
-    close(go_fd);
+    for (size_t k = 0; k < plan->n_cgroups; k++)
+        close(plan->cgroup_fds[k]);
+    struct pollfd lifeline = {.fd = go_fd, .events = POLLIN};
+    if (poll(&lifeline, 1, 0) > 0 && (lifeline.revents & POLLHUP) && !(lifeline.revents & POLLIN)) return 1;
 
     if (map_ids(0, plan->uid, 0, plan->gid)) return 1;
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)))
@@ -433,6 +436,10 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) return fb_fail("make-private", errno), 1;
     if (build_root(plan)) return 1;
 
+    /* The helper has moved us into the attempt's cgroups once this byte arrives. */
+    char go;
+    if (read(go_fd, &go, 1) != 1) return 1;
+    close(go_fd);
     pid_t worker = fork();
     if (worker < 0) return fb_fail("fork", errno), 1;
     if (worker == 0) _exit(fb_worker_exec(plan, 1));

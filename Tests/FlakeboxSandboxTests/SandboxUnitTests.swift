@@ -143,3 +143,15 @@ struct AttemptOutcomeTests {
         for name in ["LANG", "PATH", "TEST_SEED", "PIP_INDEX_URL"] { #expect(!Sandbox.isSecretName(name)) }
     }
 }
+
+@Suite("Launcher binary")
+struct LauncherBinaryTests {
+    @Test("flakebox-sandbox carries no Swift runtime (nothing of Swift in the sandbox's PID 1)")
+    func noSwiftRuntime() throws {
+        let path = try #require(HelperLocator.helperPath(), "the helper is built beside the tests")
+        let binary = try #require(FileManager.default.contents(atPath: path))
+        for marker in ["libswiftCore.so", "swift_retain", "swift_allocObject", "libstdc++.so"] {
+            #expect(binary.range(of: Data(marker.utf8)) == nil, "\(path) references \(marker)")
+        }
+    }
+}

@@ -128,11 +128,14 @@ public enum CapabilityProbe {
             }
         }
         let request = AttemptRequest(command: probeCommand, workspace: lower, label: "probe")
+        let etc = tier == .minimal ? nil : try? CuratedEtc(entries: [], scratch: base)
         let arguments = HelperArguments(
-            policy: probePolicy, tier: tier, request: request, workspaceSource: source, minimalTierTemp: nil,
-            identity: identity, cgroupProcs: [], hasSeccomp: true, environment: probePolicy.environment.set)
+            policy: probePolicy, tier: tier, identity: identity, hasSeccomp: true, etc: etc?.path
+        )
+        .arguments(
+            for: request, workspaceSource: source, cgroupProcs: [], environment: probePolicy.environment.set)
         let plan = ExecutionPlan(
-            helperPath: helperPath, arguments: arguments.arguments(), seccompFD: program.fd, timeoutSeconds: 20,
+            helperPath: helperPath, arguments: arguments, seccompFD: program.fd, timeoutSeconds: 20,
             outputCapture: 8192, outputLimit: 1 << 20, tier: tier, cgroup: nil)
         let cancel = CancelSignal()
         defer { cancel.close() }

@@ -1,26 +1,44 @@
 import Foundation
 
-/// Turns a policy, a tier and one request into the helper's command line (passed on a memfd,
-/// never in argv, so PID 1's /proc/1/cmdline shows nothing of it).
-struct HelperArguments {
+/// The helper's command line (passed on a memfd, never in argv, so PID 1's /proc/1/cmdline
+/// shows nothing of it). What depends only on the policy and tier — identities, rlimits and the
+/// filesystem view, which takes a look at ~25 host paths — is built once per sandbox; each
+/// attempt appends its cgroups, workspace, environment and command.
+struct HelperArguments: Sendable {
     /// Descriptor numbers inside the helper (see `AttemptExecution`).
     static let reportFD = 3
     static let lifelineFD = 4
     static let seccompFD = 5
     static let argsFD = 6
 
-    var policy: Policy
-    var tier: IsolationTier
-    var request: AttemptRequest
-    /// The checkout as the sandbox should see it: the original (overlay / writable) or a
-    /// per-attempt copy (below the full tier).
-    var workspaceSource: String
-    /// Private TMPDIR and HOME on the host, for the minimal tier.
-    var minimalTierTemp: String?
-    var identity: SandboxIdentity
-    var cgroupProcs: [String]
-    var hasSeccomp: Bool
-    var environment: [String: String]
+    let policy: Policy
+    let tier: IsolationTier
+    /// The arguments every attempt of this policy and tier shares.
+    let common: [String]
+
+    /// - Parameter etc: host directory to bind read-only at `/etc` (namespaced tiers).
+    init(policy: Policy, tier: IsolationTier, identity: SandboxIdentity, hasSeccomp: Bool, etc: String?) {
+        self.policy = policy
+        self.tier = tier
+        var args = ["--report-fd", "\(Self.reportFD)", "--lifeline-fd", "\(Self.lifelineFD)"]
+        if hasSeccomp { args += ["--seccomp-fd", "\(Self.seccompFD)"] }
+        if identity.dropsPrivileges {
+            args += ["--uid", "\(identity.uid)", "--gid", "\(identity.gid)"]
+        }
+        args += ["--inner-uid", "\(SandboxIdentity.innerUID)", "--inner-gid", "\(SandboxIdentity.innerGID)"]
+        let limits = policy.limits
+        args += ["--rlimit", "core", "0"]
+        if let n = limits.openFiles { args += ["--rlimit", "nofile", "\(n)"] }
+        if let n = limits.processes { args += ["--rlimit", "nproc", "\(n)"] }
+        if let n = limits.fileSize { args += ["--rlimit", "fsize", "\(n)"] }
+        if let n = limits.cpuSeconds { args += ["--rlimit", "cpu", "\(n)"] }
+        if tier == .minimal {
+            args.append("--no-namespaces")
+        } else {
+            args += Self.filesystemView(policy, etc: etc)
+        }
+        common = args
+    }
 
     /// What is `path` on the host: a symlink (recreated as one), a file or dir (bound), or absent.
     static func hostEntry(_ path: String) -> (exists: Bool, symlinkTarget: String?) {
@@ -28,38 +46,12 @@ struct HelperArguments {
         return (FileManager.default.fileExists(atPath: path), nil)
     }
 
-    func arguments() -> [String] {
-        var args = ["--report-fd", "\(Self.reportFD)", "--lifeline-fd", "\(Self.lifelineFD)"]
-        if hasSeccomp { args += ["--seccomp-fd", "\(Self.seccompFD)"] }
-        if identity.dropsPrivileges {
-            args += ["--uid", "\(identity.uid)", "--gid", "\(identity.gid)"]
-        }
-        args += ["--inner-uid", "\(SandboxIdentity.innerUID)", "--inner-gid", "\(SandboxIdentity.innerGID)"]
-        for path in cgroupProcs { args += ["--cgroup-procs", path] }
-        let limits = policy.limits
-        args += ["--rlimit", "core", "0"]
-        if let n = limits.openFiles { args += ["--rlimit", "nofile", "\(n)"] }
-        if let n = limits.processes { args += ["--rlimit", "nproc", "\(n)"] }
-        if let n = limits.fileSize { args += ["--rlimit", "fsize", "\(n)"] }
-        if let n = limits.cpuSeconds { args += ["--rlimit", "cpu", "\(n)"] }
-
-        if tier == .minimal {
-            args += ["--no-namespaces", "--chdir", workspaceSource]
-        } else {
-            args += namespacedView()
-        }
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
-            args += ["--setenv", "\(name)=\(value)"]
-        }
-        return args + ["--"] + request.command
-    }
-
-    private func namespacedView() -> [String] {
+    private static func filesystemView(_ policy: Policy, etc: String?) -> [String] {
         let fs = policy.filesystem
         var args = ["--hostname", "flakebox"]
         if policy.network == .host { args.append("--share-net") }
         for path in fs.readOnlyPaths {
-            let entry = Self.hostEntry(path)
+            let entry = hostEntry(path)
             guard entry.exists else { continue }
             if let target = entry.symlinkTarget {
                 args += ["--symlink", target, path]
@@ -67,27 +59,35 @@ struct HelperArguments {
                 args += ["--ro-bind", path, path]
             }
         }
-        args += ["--dir", "/etc"]
-        args += ["--file", SandboxIdentity.passwd, "/etc/passwd", "--file", SandboxIdentity.group, "/etc/group"]
-        for entry in fs.etc where entry != "passwd" && entry != "group" {
-            let path = "/etc/\(entry)"
-            let host = Self.hostEntry(path)
-            guard host.exists else { continue }
-            if let target = host.symlinkTarget {
-                args += ["--symlink", target, path]
-            } else {
-                args += ["--ro-bind", path, path]
-            }
-        }
-        switch (tier, request.workspaceMode) {
-        case (.full, .overlay):
-            args += ["--overlay", workspaceSource, fs.workspace, "\(fs.workspaceSize)", "\(fs.inodes)"]
-        default:
-            args += ["--bind", workspaceSource, fs.workspace]
-        }
+        args += etc.map { ["--ro-bind", $0, "/etc"] } ?? ["--dir", "/etc"]
         args += ["--tmpfs", "/tmp", "\(fs.tmpSize)", "\(fs.inodes)"]
         args += ["--proc", "/proc", "--dev", "/dev", "\(fs.shmSize)"]
-        args += ["--chdir", fs.workspace]
         return args
+    }
+
+    /// The full command line of one attempt.
+    /// - Parameters:
+    ///   - workspaceSource: the checkout as the sandbox should see it: the original (overlay,
+    ///     writable) or a per-attempt copy (below the full tier).
+    func arguments(
+        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String]
+    ) -> [String] {
+        var args = common
+        for path in cgroupProcs { args += ["--cgroup-procs", path] }
+        if tier == .minimal {
+            args += ["--chdir", workspaceSource]
+        } else {
+            let fs = policy.filesystem
+            if tier == .full && request.workspaceMode == .overlay {
+                args += ["--overlay", workspaceSource, fs.workspace, "\(fs.workspaceSize)", "\(fs.inodes)"]
+            } else {
+                args += ["--bind", workspaceSource, fs.workspace]
+            }
+            args += ["--chdir", fs.workspace]
+        }
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            args += ["--setenv", "\(name)=\(value)"]
+        }
+        return args + ["--"] + request.command
     }
 }

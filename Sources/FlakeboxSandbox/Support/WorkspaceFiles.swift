@@ -50,9 +50,10 @@ enum WorkspaceFiles {
 }
 
 /// Runs a host tool (cp, rm, chmod) with a clean signal state, an empty descriptor table but for
-/// a stderr pipe, and a minimal environment.
-enum HostCommand {
-    static func run(_ argv: [String]) -> (status: Int32, stderr: String) {
+/// a stderr pipe, and a minimal environment. Unsandboxed: for the supervisor's own tools only.
+public enum HostCommand {
+    /// Runs `argv` (an absolute path first) to completion; the exit status and the first 8 KiB of stderr.
+    public static func run(_ argv: [String]) -> (status: Int32, stderr: String) {
         var errPipe: [Int32] = [-1, -1]
         guard fb_pipe_cloexec(&errPipe, 0) == 0 else { return (-1, "pipe: \(errno)") }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
