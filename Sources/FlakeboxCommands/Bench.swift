@@ -59,7 +59,10 @@ extension Flakebox {
             }
             var samples = Array(repeating: [Double](), count: rows.count)
             for round in 0..<(runs + 5) {
-                for (index, row) in rows.enumerated() {
+                // A new order every round: what one row leaves behind (async namespace teardown,
+                // background cgroup work) must not always land on the same next row.
+                for index in rows.indices.shuffled() {
+                    let row = rows[index]
                     let start = ContinuousClock.now
                     if let failure = await row.run() {
                         throw ValidationError("\(row.name), round \(round): \(failure)")
