@@ -112,6 +112,8 @@ public final class Sandbox: Sendable {
 
     deinit {
         try? cgroups?.manager.shutdown()
+        // Only when empty: other sandboxes of this process may share the directory.
+        rmdir(options.scratchDirectory)
     }
 
     static func compileSeccomp(_ policy: Policy) throws(SandboxError) -> SeccompProgram {

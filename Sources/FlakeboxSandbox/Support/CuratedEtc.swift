@@ -13,8 +13,10 @@ final class CuratedEtc: Sendable {
     /// Host path of the directory bound at `/etc`.
     let path: String
     private let root: String
+    private let scratch: String
 
     init(entries: [String], scratch: String) throws(SandboxError) {
+        self.scratch = scratch
         root = "\(scratch)/etc-\(UUID().uuidString.prefix(8))"
         path = "\(root)/etc"
         try WorkspaceFiles.makeDirectory(scratch, uid: nil, gid: nil, mode: 0o755)
@@ -39,5 +41,8 @@ final class CuratedEtc: Sendable {
         }
     }
 
-    deinit { WorkspaceFiles.removeTree(root) }
+    deinit {
+        WorkspaceFiles.removeTree(root)
+        rmdir(scratch)  // only when empty: other sandboxes may share it
+    }
 }
