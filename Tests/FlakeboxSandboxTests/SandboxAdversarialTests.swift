@@ -255,10 +255,11 @@ struct SandboxAdversarialTests {
             unsetenv("PLANTED_ORDINARY")
         }
         let result = try await sandbox.sh(
-            "cat /etc/shadow; echo shadow=$?; ls /root; echo root=$?; env; tr '\\0' ' ' < /proc/1/cmdline; echo",
+            "cat /etc/shadow; echo shadow=$?; ls /root; echo root=$?; ls /etc/ssl/private; echo keys=$?; env; tr '\\0' ' ' < /proc/1/cmdline; echo",
             env: ["TEST_SEED", "ATTEMPT"].reduce(into: [:]) { $0[$1] = "7" })
         #expect(result.out.contains("shadow=1"), "\(result.summary)")
         #expect(result.out.contains("root=2"), "\(result.summary)")
+        #expect(result.out.contains("keys=2"), "/etc/ssl/private must not be copied: \(result.summary)")
         #expect(!result.out.contains("planted"), "\(result.summary)")
         #expect(result.out.contains("TEST_SEED=7") && result.out.contains("ATTEMPT=7"))
         let names = result.out.split(separator: "\n").compactMap { line -> String? in

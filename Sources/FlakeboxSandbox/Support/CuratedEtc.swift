@@ -21,16 +21,8 @@ final class CuratedEtc: Sendable {
         path = "\(root)/etc"
         try WorkspaceFiles.makeDirectory(scratch, uid: nil, gid: nil, mode: 0o755)
         try WorkspaceFiles.makeDirectory(path, uid: nil, gid: nil, mode: 0o755)
-        // cp -a --parents /etc/x ROOT makes ROOT/etc/x, keeping modes, owners and symlinks.
-        let present = entries.filter { $0 != "passwd" && $0 != "group" }.map { "/etc/\($0)" }.filter {
-            (try? FileManager.default.attributesOfItem(atPath: $0)) != nil
-        }
-        if !present.isEmpty {
-            let copy = HostCommand.run(["/bin/cp", "-a", "--parents", "--"] + present + [root])
-            guard copy.status == 0 else {
-                WorkspaceFiles.removeTree(root)
-                throw SandboxError(.workspace, "copying /etc entries: \(copy.stderr)", errno: EIO)
-            }
+        for entry in entries where entry != "passwd" && entry != "group" {
+            Self.copyWorldReadable(from: "/etc/\(entry)", to: "\(path)/\(entry)")
         }
         for (name, content) in [("passwd", SandboxIdentity.passwd), ("group", SandboxIdentity.group)] {
             guard FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data(content.utf8)) else {
@@ -38,6 +30,32 @@ final class CuratedEtc: Sendable {
                 throw SandboxError(.workspace, "writing \(path)/\(name)", errno: EIO)
             }
             chmod("\(path)/\(name)", 0o644)
+        }
+    }
+
+    /// Copies what any user may read (the sandbox sees host-owned files as "other"): symlinks as
+    /// symlinks, world-readable files, world-searchable directories. Anything else — keys in
+    /// `/etc/ssl/private` — is neither copied nor visible in the sandbox, as with a bind mount.
+    private static func copyWorldReadable(from source: String, to destination: String) {
+        var info = stat()
+        guard lstat(source, &info) == 0 else { return }
+        let mode = info.st_mode
+        switch mode & S_IFMT {
+        case S_IFLNK:
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: source) {
+                _ = symlink(target, destination)
+            }
+        case S_IFDIR where mode & 0o005 == 0o005:
+            guard mkdir(destination, 0o755) == 0 || errno == EEXIST else { return }
+            let children = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
+            for child in children { copyWorldReadable(from: "\(source)/\(child)", to: "\(destination)/\(child)") }
+        case S_IFREG where mode & 0o004 != 0:
+            guard let data = FileManager.default.contents(atPath: source),
+                FileManager.default.createFile(atPath: destination, contents: data)
+            else { return }
+            chmod(destination, mode & 0o755)
+        default:
+            return
         }
     }
 
