@@ -206,7 +206,7 @@ public final class Sandbox: Sendable {
 
         let arguments = helperArguments.arguments(
             for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
-            environment: environment(for: request, privateTemp: privateTemp))
+            environment: environment(for: request, privateTemp: privateTemp), privateTemp: privateTemp)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,

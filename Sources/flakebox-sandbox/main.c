@@ -7,6 +7,7 @@
  * supervisor (its heap, its threads, its signal mask) reaches the sandbox. See docs/SANDBOX.md §10
  * for the sequence and the reasons behind each step.
  */
+#include "artifact.h"
 #include "plan.h"
 #include "report.h"
 #include "setup.h"
@@ -75,6 +76,7 @@ static void close_unplanned_fds(const struct fb_plan *plan) {
     int keep[4];
     size_t n = 0;
     if (plan->report_fd > 2) keep[n++] = plan->report_fd;
+    if (plan->artifact_fd > 2) keep[n++] = plan->artifact_fd;
     if (plan->lifeline_fd > 2) keep[n++] = plan->lifeline_fd;
     qsort(keep, n, sizeof keep[0], cmp_int);
     unsigned int from = 3;
@@ -209,7 +211,10 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
     if (pid == 0) _exit(fb_worker_exec(plan, 0));
     fb_report_init_pid(pid);
     int status = supervise(plan, pid, sigfd, fb_kill_descendants);
-    if (status != -1) fb_report_exit(status);
+    if (status != -1) {
+        fb_collect_artifacts(plan);
+        fb_report_exit(status);
+    }
     fb_kill_descendants(0);
     return status == -1 ? 1 : 0;
 }

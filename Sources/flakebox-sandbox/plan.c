@@ -21,6 +21,8 @@ static const char usage[] =
     "  --report-fd FD            write status records ('error STAGE ERRNO', 'exit STATUS') to FD\n"
     "  --lifeline-fd FD          kill the sandbox when FD reports hang-up (the supervisor died)\n"
     "  --seccomp-fd FD           load this raw BPF program (struct sock_filter[]) just before execve\n"
+    "  --artifact-fd FD          after the command exits, send the files matching --artifact to FD\n"
+    "  --artifact PATTERN        an absolute path, wildcards allowed in its last component\n"
     "  --uid UID --gid GID       host identity to drop to first (when started as root)\n"
     "  --inner-uid UID --inner-gid GID   identity the command sees (default 1000)\n"
     "  --no-namespaces           minimal tier: process group + subreaper + rlimits + seccomp only\n"
@@ -185,6 +187,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->report_fd = -1;
     plan->lifeline_fd = -1;
     plan->seccomp_fd = -1;
+    plan->artifact_fd = -1;
     plan->inner_uid = 1000;
     plan->inner_gid = 1000;
     plan->oom_score_adj = 1000;
@@ -214,6 +217,13 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
                 plan->lifeline_fd = fd;
             else
                 plan->seccomp_fd = fd;
+        } else if (strcmp(a, "--artifact-fd") == 0) {
+            NEED(1);
+            if (parse_fd(argv[++i], &plan->artifact_fd)) goto bad;
+        } else if (strcmp(a, "--artifact") == 0) {
+            NEED(1);
+            if (plan->n_artifacts >= FB_MAX_ARTIFACTS || argv[i + 1][0] != '/') goto bad;
+            plan->artifacts[plan->n_artifacts++] = argv[++i];
         } else if (strcmp(a, "--uid") == 0 || strcmp(a, "--gid") == 0 || strcmp(a, "--inner-uid") == 0 ||
                    strcmp(a, "--inner-gid") == 0) {
             NEED(1);

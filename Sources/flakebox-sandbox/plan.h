@@ -40,6 +40,7 @@ struct fb_rlimit {
 #define FB_MAX_CGROUPS 8
 #define FB_MAX_ENV 512
 #define FB_MAX_ARGV 4096
+#define FB_MAX_ARTIFACTS 16
 
 struct fb_plan {
     /* identity */
@@ -71,6 +72,9 @@ struct fb_plan {
     int report_fd;   /* status records; -1: human-readable lines on stderr */
     int lifeline_fd; /* POLLHUP = the supervisor is gone */
     int seccomp_fd;  /* raw struct sock_filter[] */
+    int artifact_fd; /* files the test left behind, read after it exits */
+    const char *artifacts[FB_MAX_ARTIFACTS];
+    size_t n_artifacts;
     unsigned char *bpf;
     size_t bpf_len;
 

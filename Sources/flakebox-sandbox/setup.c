@@ -4,6 +4,7 @@
  * sandbox error, never as a test failure.
  */
 #include "setup.h"
+#include "artifact.h"
 #include "report.h"
 
 #include <dirent.h>
@@ -419,6 +420,18 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     return 127;
 }
 
+/* Closes every descriptor from 3 up except `a` and `b` (either may be -1). */
+static void close_all_but(int a, int b) {
+    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    unsigned int from = 3;
+    for (int k = 0; k < 2; k++) {
+        if (keep[k] < (int)from) continue;
+        if ((unsigned int)keep[k] > from) close_range(from, (unsigned int)keep[k] - 1, 0);
+        from = (unsigned int)keep[k] + 1;
+    }
+    close_range(from, ~0U, 0);
+}
+
 int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     fb_reset_signals();
     /* PDEATHSIG first, then a look at the go pipe: a helper that died before prctl shows as a
@@ -444,16 +457,16 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     if (worker < 0) return fb_fail("fork", errno), 1;
     if (worker == 0) _exit(fb_worker_exec(plan, 1));
 
-    /* The reaper: nothing to read in its memory, no capabilities, no descriptors but the report. */
+    /* The reaper: nothing to read in its memory, no capabilities, no descriptors but the
+     * report and artifact pipes. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int report = plan->report_fd;
-    if (report > 3) close_range(3, (unsigned int)report - 1, 0);
-    close_range(report >= 3 ? (unsigned int)report + 1 : 3, ~0U, 0);
+    close_all_but(plan->report_fd, plan->artifact_fd);
     drop_capabilities();
     for (;;) {
         int status;
         pid_t w = waitpid(-1, &status, 0);
         if (w == worker) {
+            fb_collect_artifacts(plan);
             fb_report_exit(status);
             return 0;
         }

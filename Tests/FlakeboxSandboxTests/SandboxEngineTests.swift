@@ -69,6 +69,31 @@ struct SandboxEngineTests {
         #expect(FileManager.default.contents(atPath: "\(ws.path)/venv/marker") == Data("installed\n".utf8))
     }
 
+    @Test(
+        "#26: artifacts come back as regular files only, beneath their directory, capped",
+        arguments: [IsolationTier.full, .minimal])
+    func artifacts(tier: IsolationTier) async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: tier))
+        let ws = try TestWorkspace(files: ["reports/.keep": ""])
+        let script = """
+            echo '<testsuite/>' > reports/a.xml; printf 'b' > reports/b.xml; ln -s /etc/passwd reports/evil.xml
+            mkfifo reports/fifo.xml; ln -s .. reports/up.xml; echo other > reports/c.txt
+            head -c 5000000 /dev/zero > reports/big.xml; echo tmp > "$TMPDIR/t.xml"
+            mkdir linked; ln -s /etc linked/etc
+            """
+        let result = await sandbox.run(
+            AttemptRequest(
+                command: ["/bin/sh", "-c", script], workspace: ws.path, timeoutSeconds: 20,
+                artifacts: ["/workspace/reports/*.xml", "/tmp/t.xml", "/workspace/linked/etc/*"]))
+        #expect(result.status == .passed, "\(result.summary)")
+        let byName = Dictionary(
+            uniqueKeysWithValues: result.artifacts.map { (($0.path as NSString).lastPathComponent, $0) })
+        #expect(Set(byName.keys) == ["a.xml", "b.xml", "big.xml", "t.xml"], "\(byName.keys)")
+        #expect(byName["a.xml"]?.bytes == Array("<testsuite/>\n".utf8))
+        #expect(byName["big.xml"]?.truncated == true && byName["big.xml"]?.bytes.count == 4 << 20)
+    }
+
     @Test("cancelling the task kills the attempt")
     func cancellation() async throws {
         let sandbox = try Sandbox(policy: TestMachine.policy())

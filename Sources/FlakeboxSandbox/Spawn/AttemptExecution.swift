@@ -123,26 +123,25 @@ enum AttemptExecution {
         let start = monotonicSeconds()
         guard let lifeline = Lifeline.shared else { return failure("lifeline", errno, start: start, tier: plan.tier) }
 
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        var reportPipe: [Int32] = [-1, -1]
-        guard fb_pipe_cloexec(&outPipe, 0) == 0 else { return failure("pipe", errno, start: start, tier: plan.tier) }
-        guard fb_pipe_cloexec(&errPipe, 0) == 0 else {
-            let e = errno
-            for fd in outPipe { close(fd) }
-            return failure("pipe", e, start: start, tier: plan.tier)
+        // stdout, stderr, report, artifacts.
+        var pipes: [[Int32]] = []
+        for _ in 0..<4 {
+            var pair: [Int32] = [-1, -1]
+            guard fb_pipe_cloexec(&pair, 0) == 0 else {
+                let e = errno
+                for fd in pipes.joined() { close(fd) }
+                return failure("pipe", e, start: start, tier: plan.tier)
+            }
+            pipes.append(pair)
         }
-        guard fb_pipe_cloexec(&reportPipe, 0) == 0 else {
-            let e = errno
-            for fd in outPipe + errPipe { close(fd) }
-            return failure("pipe", e, start: start, tier: plan.tier)
-        }
+        let (outPipe, errPipe, reportPipe, artifactPipe) = (pipes[0], pipes[1], pipes[2], pipes[3])
         let argsFD = makeArgumentsMemfd(plan.arguments)
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         // The helper's descriptor table, exactly: 0 /dev/null (never a tty), 1-2 capture pipes,
-        // 3 report, 4 lifeline, 5 seccomp, 6 the plan. Everything else is closed.
+        // 3 report, 4 lifeline, 5 seccomp, 6 the plan, 7 artifacts. Everything else is closed.
         let table: [Int32] = [
             devNull, outPipe[1], errPipe[1], reportPipe[1], lifeline.readEnd, plan.seccompFD ?? -1, argsFD,
+            artifactPipe[1],
         ]
         let argv = [plan.helperPath, "--args", "\(HelperArguments.argsFD)"]
         var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
@@ -152,19 +151,21 @@ enum AttemptExecution {
             fb_spawn(&pid, plan.helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
         }
         for pointer in cArgv { free(pointer) }
-        for fd in [outPipe[1], errPipe[1], reportPipe[1], argsFD, devNull] where fd >= 0 { close(fd) }
+        for fd in [outPipe[1], errPipe[1], reportPipe[1], artifactPipe[1], argsFD, devNull] where fd >= 0 {
+            close(fd)
+        }
         if spawnError != 0 || argsFD < 0 || devNull < 0 {
-            for fd in [outPipe[0], errPipe[0], reportPipe[0]] { close(fd) }
+            for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] { close(fd) }
             let stage = spawnError != 0 ? "spawn" : argsFD < 0 ? "plan-memfd" : "open-devnull"
             return failure(stage, spawnError != 0 ? spawnError : errno, start: start, tier: plan.tier)
         }
-        for fd in [outPipe[0], errPipe[0], reportPipe[0]] {
+        for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
 
         var loop = SupervisionLoop(
             pid: pid, pidfd: fb_pidfd_open(pid), stdoutFD: outPipe[0], stderrFD: errPipe[0], reportFD: reportPipe[0],
-            cancelFD: cancel.readEnd, plan: plan, start: start)
+            artifactFD: artifactPipe[0], cancelFD: cancel.readEnd, plan: plan, start: start)
         loop.run()
 
         let wall = monotonicSeconds() - start
@@ -184,7 +185,8 @@ enum AttemptExecution {
         return AttemptResult(
             status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal,
             setupFailure: outcome.setupFailure, wallSeconds: wall, cpuSeconds: cpu, peakMemoryBytes: peak,
-            stdout: loop.stdout.finish(), stderr: loop.stderr.finish(), tier: plan.tier)
+            stdout: loop.stdout.finish(), stderr: loop.stderr.finish(), tier: plan.tier,
+            artifacts: Artifact.parse(stream: loop.artifactBytes))
     }
 }
 
@@ -195,6 +197,7 @@ struct SupervisionLoop {
     var stdoutFD: Int32
     var stderrFD: Int32
     var reportFD: Int32
+    var artifactFD: Int32
     let cancelFD: Int32
     let plan: ExecutionPlan
     let start: Double
@@ -202,6 +205,8 @@ struct SupervisionLoop {
     var stdout: OutputCapture
     var stderr: OutputCapture
     var reportText = ""
+    /// The launcher sends at most 16 MiB of files plus their headers.
+    var artifactBytes: [UInt8] = []
     var killReason: KillReason?
     var usage = rusage()
     private var exited = false
@@ -209,14 +214,15 @@ struct SupervisionLoop {
     private var drainUntil: Double?
 
     init(
-        pid: pid_t, pidfd: Int32, stdoutFD: Int32, stderrFD: Int32, reportFD: Int32, cancelFD: Int32,
-        plan: ExecutionPlan, start: Double
+        pid: pid_t, pidfd: Int32, stdoutFD: Int32, stderrFD: Int32, reportFD: Int32, artifactFD: Int32,
+        cancelFD: Int32, plan: ExecutionPlan, start: Double
     ) {
         self.pid = pid
         self.pidfd = pidfd
         self.stdoutFD = stdoutFD
         self.stderrFD = stderrFD
         self.reportFD = reportFD
+        self.artifactFD = artifactFD
         self.cancelFD = cancelFD
         self.plan = plan
         self.start = start
@@ -249,6 +255,8 @@ struct SupervisionLoop {
                     switch which {
                     case 1: stdout.append(chunk)
                     case 2: stderr.append(chunk)
+                    case 6:
+                        if artifactBytes.count < 17 << 20 { artifactBytes.append(contentsOf: chunk) }
                     default:
                         // Report lines are short; more than a few KiB means a broken helper.
                         if reportText.utf8.count < 16384 { reportText += String(decoding: chunk, as: UTF8.self) }
@@ -283,7 +291,7 @@ struct SupervisionLoop {
                     escalateAt = nil
                 }
             }
-            let streamsOpen = stdoutFD >= 0 || stderrFD >= 0 || reportFD >= 0
+            let streamsOpen = stdoutFD >= 0 || stderrFD >= 0 || reportFD >= 0 || artifactFD >= 0
             if exited && (!streamsOpen || now >= (drainUntil ?? now)) { break }
 
             var wake = exited ? (drainUntil ?? now) : deadline
@@ -293,7 +301,7 @@ struct SupervisionLoop {
 
             var fds: [pollfd] = []
             var roles: [Int] = []
-            for (fd, role) in [(stdoutFD, 1), (stderrFD, 2), (reportFD, 3)] where fd >= 0 {
+            for (fd, role) in [(stdoutFD, 1), (stderrFD, 2), (reportFD, 3), (artifactFD, 6)] where fd >= 0 {
                 fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
                 roles.append(role)
             }
@@ -324,6 +332,11 @@ struct SupervisionLoop {
                         close(reportFD)
                         reportFD = -1
                     }
+                case 6:
+                    if !drain(artifactFD, into: 6) {
+                        close(artifactFD)
+                        artifactFD = -1
+                    }
                 case 4: reap()
                 default: kill(.cancelled)
                 }
@@ -331,7 +344,7 @@ struct SupervisionLoop {
             if pidfd < 0 && !exited { reap() }
             if stdout.totalBytes + stderr.totalBytes > plan.outputLimit { kill(.outputLimit) }
         }
-        for fd in [stdoutFD, stderrFD, reportFD, pidfd] where fd >= 0 { close(fd) }
+        for fd in [stdoutFD, stderrFD, reportFD, artifactFD, pidfd] where fd >= 0 { close(fd) }
         if !exited {
             _ = Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0

@@ -20,10 +20,14 @@ public struct AttemptRequest: Sendable {
     public var label: String
     /// Overrides the policy's wall-clock limit.
     public var timeoutSeconds: Double?
+    /// Files to bring back after the command exits (JUnit XML): absolute paths inside the
+    /// sandbox, wildcards allowed in the last component. Read as untrusted data, with caps.
+    public var artifacts: [String]
 
     public init(
         command: [String], environment: [String: String] = [:], workspace: String,
-        workspaceMode: WorkspaceMode = .overlay, label: String = "attempt", timeoutSeconds: Double? = nil
+        workspaceMode: WorkspaceMode = .overlay, label: String = "attempt", timeoutSeconds: Double? = nil,
+        artifacts: [String] = []
     ) {
         self.command = command
         self.environment = environment
@@ -31,5 +35,6 @@ public struct AttemptRequest: Sendable {
         self.workspaceMode = workspaceMode
         self.label = label
         self.timeoutSeconds = timeoutSeconds
+        self.artifacts = artifacts
     }
 }

@@ -29,11 +29,13 @@ public struct AttemptResult: Sendable, Codable, Equatable {
     public var stdout: CapturedOutput
     public var stderr: CapturedOutput
     public var tier: IsolationTier
+    /// Files brought back from the sandbox (see `AttemptRequest.artifacts`).
+    public var artifacts: [Artifact]
 
     public init(
         status: AttemptStatus, exitCode: Int32?, signal: Int32?, setupFailure: SetupFailure?, wallSeconds: Double,
         cpuSeconds: Double?, peakMemoryBytes: UInt64?, stdout: CapturedOutput, stderr: CapturedOutput,
-        tier: IsolationTier
+        tier: IsolationTier, artifacts: [Artifact] = []
     ) {
         self.status = status
         self.exitCode = exitCode
@@ -45,6 +47,7 @@ public struct AttemptResult: Sendable, Codable, Equatable {
         self.stdout = stdout
         self.stderr = stderr
         self.tier = tier
+        self.artifacts = artifacts
     }
 }
 

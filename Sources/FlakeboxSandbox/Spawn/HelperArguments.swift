@@ -10,6 +10,7 @@ struct HelperArguments: Sendable {
     static let lifelineFD = 4
     static let seccompFD = 5
     static let argsFD = 6
+    static let artifactFD = 7
 
     let policy: Policy
     let tier: IsolationTier
@@ -70,13 +71,24 @@ struct HelperArguments: Sendable {
     ///   - workspaceSource: the checkout as the sandbox should see it: the original (overlay,
     ///     writable) or a per-attempt copy (below the full tier).
     func arguments(
-        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String]
+        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String],
+        privateTemp: String? = nil
     ) -> [String] {
         var args = common
         for path in cgroupProcs { args += ["--cgroup-procs", path] }
+        if !request.artifacts.isEmpty { args += ["--artifact-fd", "\(Self.artifactFD)"] }
         if tier == .minimal {
             args += ["--chdir", workspaceSource]
+            // No mount namespace: the sandbox's paths are host paths of the copy and private temp.
+            for pattern in request.artifacts {
+                args += [
+                    "--artifact",
+                    Self.hostPath(
+                        pattern, workspace: policy.filesystem.workspace, copy: workspaceSource, temp: privateTemp),
+                ]
+            }
         } else {
+            for pattern in request.artifacts { args += ["--artifact", pattern] }
             let fs = policy.filesystem
             if tier == .full && request.workspaceMode == .overlay {
                 args += ["--overlay", workspaceSource, fs.workspace, "\(fs.workspaceSize)", "\(fs.inodes)"]
@@ -89,5 +101,12 @@ struct HelperArguments: Sendable {
             args += ["--setenv", "\(name)=\(value)"]
         }
         return args + ["--"] + request.command
+    }
+
+    /// Maps a sandbox path to the host path the minimal tier uses for it.
+    static func hostPath(_ path: String, workspace: String, copy: String, temp: String?) -> String {
+        if path == workspace || path.hasPrefix(workspace + "/") { return copy + path.dropFirst(workspace.count) }
+        if let temp, path == "/tmp" || path.hasPrefix("/tmp/") { return temp + path.dropFirst(4) }
+        return path
     }
 }
