@@ -146,7 +146,10 @@ public final class Sandbox: Sendable {
         for name in policy.environment.passthrough where !Self.isSecretName(name) {
             if let value = mine[name] { env[name] = value }
         }
-        for (name, value) in request.environment where !Self.isSecretName(name) && Policy.isValidVariableName(name) {
+        // A request's variables are the job's own (a test may need its API_TOKEN); only names that
+        // belong to the supervisor are refused.
+        for (name, value) in request.environment
+        where !Self.isSupervisorName(name) && Policy.isValidVariableName(name) {
             env[name] = value
         }
         if let privateTemp {
@@ -156,7 +159,14 @@ public final class Sandbox: Sendable {
         return env
     }
 
-    /// Names that belong to the supervisor and must never reach a sandbox, whatever a policy says.
+    /// Names of the supervisor's own configuration, refused even from a request.
+    public static func isSupervisorName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper.hasPrefix("RUNPOD_") || upper.hasPrefix("FLAKEBOX_")
+    }
+
+    /// Names that may hold the supervisor's secrets: never passed through from its environment,
+    /// whatever a policy lists.
     public static func isSecretName(_ name: String) -> Bool {
         let upper = name.uppercased()
         if upper.hasPrefix("RUNPOD_") || upper.hasPrefix("FLAKEBOX_") { return true }
@@ -164,7 +174,9 @@ public final class Sandbox: Sendable {
     }
 
     /// Runs one attempt to completion. Cancelling the task kills the attempt (status `cancelled`).
-    public func run(_ request: AttemptRequest) async -> AttemptResult {
+    /// - Parameter observer: sees the output as it arrives (from the attempt's own thread), for
+    ///   showing it live; the result keeps its capped capture either way.
+    public func run(_ request: AttemptRequest, observer: OutputObserver? = nil) async -> AttemptResult {
         let index = counter.wrappingAdd(1, ordering: .relaxed).newValue
         let label = String(request.label.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }.prefix(40))
         let name = "\(label.isEmpty ? "attempt" : label)-\(index)"
@@ -210,7 +222,7 @@ public final class Sandbox: Sendable {
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
-            outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup)
+            outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer)
         return await AttemptExecution.run(plan)
     }
 

@@ -18,6 +18,7 @@ struct ExecutionPlan: Sendable {
     var outputLimit: UInt64
     var tier: IsolationTier
     var cgroup: AttemptCgroup?
+    var observer: OutputObserver?
 }
 
 /// Why the supervisor ended an attempt early.
@@ -253,8 +254,12 @@ struct SupervisionLoop {
                 buffer.withUnsafeBytes { raw in
                     let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
                     switch which {
-                    case 1: stdout.append(chunk)
-                    case 2: stderr.append(chunk)
+                    case 1:
+                        stdout.append(chunk)
+                        plan.observer?(.stdout, Array(chunk))
+                    case 2:
+                        stderr.append(chunk)
+                        plan.observer?(.stderr, Array(chunk))
                     case 6:
                         if artifactBytes.count < 17 << 20 { artifactBytes.append(contentsOf: chunk) }
                     default:

@@ -9,7 +9,7 @@ import Foundation
 
 /// Host-side file operations on checkouts and scratch directories. The trees may be written by
 /// untrusted tests: nothing here follows a symlink it did not create.
-enum WorkspaceFiles {
+public enum WorkspaceFiles {
     static func makeDirectory(_ path: String, uid: UInt32?, gid: UInt32?, mode: mode_t) throws(SandboxError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ enum WorkspaceFiles {
 
     /// Removes a scratch tree, first making every directory in it writable (a test may leave
     /// directories without write permission, which a non-root supervisor could not empty).
-    static func removeTree(_ path: String) {
+    public static func removeTree(_ path: String) {
         if geteuid() != 0 { _ = HostCommand.run(["/bin/chmod", "-R", "u+rwX", "--", path]) }
         _ = HostCommand.run(["/bin/rm", "-rf", "--", path])
     }
