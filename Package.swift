@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "flakebox", targets: ["flakebox"]),
         .executable(name: "flakebox-sandbox", targets: ["flakebox-sandbox"]),
         .library(name: "FlakeboxSandbox", targets: ["FlakeboxSandbox"]),
+        .library(name: "FlakeboxCore", targets: ["FlakeboxCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -41,8 +42,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlakeboxCore",
+            dependencies: ["FlakeboxSandbox", "CFlakeboxSpawn"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FlakeboxCommands",
             dependencies: [
+                "FlakeboxCore",
                 "FlakeboxSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -54,6 +61,11 @@ let package = Package(
                 "FlakeboxCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlakeboxCoreTests",
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox", "flakebox-sandbox", "flakebox"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -31,3 +31,31 @@ awk -v f="$(median 'attempt, small')" -v l="$(median 'attempt, large')" -v b="$(
   printf "\nflakebox / bubblewrap (median, small checkout): %.2f (target <= 1.00)\n", f / b
   printf "overlay cost 10,000 / 10 files (median): %.2f (target <= 1.20)\n", l / f
 }'
+
+echo
+echo "== a 200-run job at parallelism 4: flakebox against the same command in one shared checkout =="
+job="$work/job"
+mkdir -p "$job"
+cat > "$job/test_short.py" <<'PY'
+import os, time
+time.sleep(0.2)
+assert int(os.environ.get("TEST_SEED", "1")) % 50 != 7
+PY
+git -C "$job" init -q -b main && git -C "$job" add -A && git -C "$job" -c user.name=b -c user.email=b@b commit -qm bench
+cmd="python3 test_short.py"
+start=$(date +%s.%N)
+seq 0 199 | xargs -P 4 -I{} sh -c "cd '$job' && TEST_SEED={} ATTEMPT={} $cmd >/dev/null 2>&1 || true"
+shared=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N)
+"$bin/flakebox" run --repo "$job" --runs 200 --parallelism 4 --json -- "$cmd" > "$work/summary.json" || true
+sandboxed=$(echo "$(date +%s.%N) - $start" | bc)
+printf '| 200 runs, parallelism 4 | wall s |\n|---|---:|\n| shared checkout, unsandboxed (xargs -P4) | %.2f |\n| flakebox run (clone, setup probe, 200 sandboxes, summary) | %.2f |\n' "$shared" "$sandboxed"
+awk -v f="$sandboxed" -v s="$shared" 'BEGIN { printf "flakebox / shared checkout: %.2f (target <= 1.10)\n", f / s }'
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("failures found:", s["failures"], "of", s["total_runs"])' "$work/summary.json"
+
+echo
+echo "== supervisor memory: 1000 runs, each printing 10 MB =="
+/usr/bin/time -v "$bin/flakebox" run --repo "$job" --runs "${FLOOD_RUNS:-1000}" --parallelism 4 --json \
+  -- 'head -c 10000000 /dev/zero | tr "\\0" x' > /dev/null 2> "$work/time.txt" || true
+rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$work/time.txt")
+awk -v k="$rss" 'BEGIN { printf "supervisor peak RSS: %.1f MB (target <= 64)\n", k / 1024 }'

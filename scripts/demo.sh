@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # The quick start's first command: install what is needed, build, show what this machine allows,
-# and run one sandboxed attempt over a bundled example.
+# and hunt the bundled flaky test (examples/flaky-python) with 40 sandboxed runs, 4 at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
 "$bin/flakebox" doctor
+
+# The example lives inside this repository; flakebox fetches repositories, so make it one.
 work=$(mktemp -d /tmp/flakebox-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
-cp -a examples/hello/. "$work/"
+cp -a examples/flaky-python/. "$work/"
+git -C "$work" init -q -b main
+git -C "$work" add -A
+git -C "$work" -c user.name=demo -c user.email=demo@localhost commit -qm "flaky example"
+
 echo
-echo "== one attempt of examples/hello in a sandbox =="
-"$bin/flakebox" exec --workspace "$work" -- 'sh check.sh'
+echo "== flakebox run: 40 attempts of the example's pytest suite, 4 at a time =="
+status=0
+"$bin/flakebox" run --repo "$work" --runs 40 --parallelism 4 -- python3 -m pytest -q tests || status=$?
+echo
+echo "(exit code $status: 0 no failure seen, 1 flaky, 2 always fails, 3 harness or job error, 64 bad input)"

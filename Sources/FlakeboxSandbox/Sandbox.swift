@@ -45,6 +45,8 @@ public final class Sandbox: Sendable {
     let helperArguments: HelperArguments
     let etc: CuratedEtc?
     private let counter = Atomic<Int>(0)
+    /// This sandbox's number in the process (names its scratch and cgroup directories).
+    let serial: Int
     private static let sandboxSerial = Atomic<Int>(0)
     /// Groups left by supervisors that died without shutting down, removed once per process.
     private static let staleGroupsSwept: Bool = {
@@ -78,6 +80,7 @@ public final class Sandbox: Sendable {
         self.options = options
         self.isolation = report
         self.tier = tier
+        serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
         self.helperPath = helper
 
         if policy.seccompProfile == "unconfined" {
@@ -96,7 +99,6 @@ public final class Sandbox: Sendable {
             _ = Self.staleGroupsSwept
             do {
                 // A parent group per sandbox, so that one sandbox's shutdown never touches another's.
-                let serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
                 let manager = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)")
                 let limits = policy.limits
                 cgroups = CgroupPool(
@@ -179,7 +181,8 @@ public final class Sandbox: Sendable {
     public func run(_ request: AttemptRequest, observer: OutputObserver? = nil) async -> AttemptResult {
         let index = counter.wrappingAdd(1, ordering: .relaxed).newValue
         let label = String(request.label.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }.prefix(40))
-        let name = "\(label.isEmpty ? "attempt" : label)-\(index)"
+        // Unique in the process: sandboxes of one process share the scratch directory.
+        let name = "\(label.isEmpty ? "attempt" : label)-\(serial)-\(index)"
         let limits = policy.limits
 
         var cgroup: AttemptCgroup?

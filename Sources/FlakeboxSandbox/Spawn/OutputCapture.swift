@@ -77,8 +77,7 @@ public struct CapturedOutput: Sendable, Equatable, Codable {
     /// The kept text, with a marker where bytes were dropped; invalid UTF-8 is replaced, never
     /// interpreted (the bytes stay in `head`/`tail`).
     public var text: String {
-        if !truncated { return String(decoding: head + tail, as: UTF8.self) }
-        return String(decoding: head, as: UTF8.self) + "\n[… \(droppedBytes) bytes dropped …]\n"
-            + String(decoding: tail, as: UTF8.self)
+        if !truncated { return LossyUTF8.string(head + tail) }
+        return LossyUTF8.string(head) + "\n[… \(droppedBytes) bytes dropped …]\n" + LossyUTF8.string(tail)
     }
 }

@@ -1,7 +1,7 @@
-/// Which stream a piece of an attempt's output came from.
-public enum OutputStream: Sendable {
+/// Which of an attempt's output streams a piece of output came from.
+public enum StandardStream: Sendable {
     case stdout, stderr
 }
 
 /// Sees an attempt's output as it arrives, on the attempt's supervising thread: keep it quick.
-public typealias OutputObserver = @Sendable (OutputStream, [UInt8]) -> Void
+public typealias OutputObserver = @Sendable (StandardStream, [UInt8]) -> Void

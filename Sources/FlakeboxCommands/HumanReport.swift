@@ -1,0 +1,90 @@
+import Foundation
+
+/// The end-of-job report for a person at a terminal, from the same summary the worker returns.
+enum HumanReport {
+    static func exitCode(verdict: String?) -> Int32 {
+        switch verdict {
+        case "no_failure_seen": 0
+        case "flaky": 1
+        case "always_fails": 2
+        default: 3
+        }
+    }
+
+    static func percent(_ value: Any?) -> String {
+        guard let number = value as? Double else { return "?" }
+        return String(format: "%.1f%%", number * 100)
+    }
+
+    /// Escapes control characters: test output is untrusted and must not drive the terminal.
+    static func printable(_ text: String) -> String {
+        String(
+            text.unicodeScalars.map { scalar -> String in
+                if scalar == "\n" || scalar == "\t" { return String(scalar) }
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                    return "\\u{\(String(scalar.value, radix: 16))}"
+                }
+                return String(scalar)
+            }.joined())
+    }
+
+    static func render(_ summary: [String: Any]) -> String {
+        var lines: [String] = []
+        let total = summary["total_runs"] as? Int ?? 0
+        let failures = summary["failures"] as? Int ?? 0
+        let verdict = summary["verdict"] as? String ?? "?"
+        lines.append(
+            "verdict: \(verdict.replacingOccurrences(of: "_", with: " ")) — \(failures) of \(total) runs failed")
+        if let rate = summary["failure_rate"] as? [String: Any] {
+            if failures > 0 {
+                lines.append(
+                    "failure rate: \(percent(rate["estimate"])) (95% interval \(percent(rate["wilson_95_low"]))–\(percent(rate["wilson_95_high"])))"
+                )
+            } else if let sentence = rate["statement"] as? String ?? rate["sentence"] as? String {
+                lines.append(sentence)
+            }
+        }
+        if let counts = summary["status_counts"] as? [String: Int] {
+            let shown = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            lines.append("statuses: " + shown.joined(separator: ", "))
+        }
+        if let complete = summary["complete"] as? Bool, !complete {
+            lines.append("incomplete: \(summary["incomplete_reason"] as? String ?? "")")
+        }
+        if let tests = summary["tests"] as? [[String: Any]], !tests.isEmpty {
+            lines.append("")
+            lines.append("tests that failed:")
+            for test in tests.prefix(10) {
+                let name = test["name"] as? String ?? "?"
+                lines.append(
+                    "  \(printable(name)): \(test["failures"] as? Int ?? 0)/\(test["runs"] as? Int ?? 0) failed")
+            }
+        }
+        if let signatures = summary["failure_signatures"] as? [[String: Any]], !signatures.isEmpty {
+            lines.append("")
+            lines.append("failure signatures:")
+            for signature in signatures.prefix(3) {
+                let text = (signature["signature"] as? String ?? "").split(separator: "\n").suffix(4)
+                lines.append("  ×\(signature["count"] as? Int ?? 0):")
+                for line in text { lines.append("    " + printable(String(line.prefix(160)))) }
+            }
+        }
+        if let replay = summary["replay"] as? String {
+            lines.append("")
+            lines.append("replay the first failure:")
+            lines.append("  \(replay)")
+        }
+        if let advice = summary["advice"] as? String {
+            lines.append("")
+            lines.append(advice)
+        }
+        if let isolation = summary["isolation"] as? [String: Any], let tier = isolation["tier"] as? String {
+            var line = "isolation: \(tier)"
+            if let missing = isolation["missing"] as? [Any], !missing.isEmpty {
+                line += " — WARNING, missing: \(missing.map { "\($0)" }.joined(separator: ", "))"
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

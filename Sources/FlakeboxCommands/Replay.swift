@@ -1,0 +1,61 @@
+import ArgumentParser
+import FlakeboxCore
+import FlakeboxSandbox
+import Foundation
+
+extension Flakebox {
+    /// One attempt again, with the seed (and attempt number) of a failure, its output shown live.
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rerun one attempt with its seed, in the same sandbox, and show its output live.",
+            discussion: "A summary's `replay` field is this command with everything filled in.")
+
+        @OptionGroup var job: JobOptions
+
+        @Option(help: "The seed to replay (TEST_SEED, and PYTHONHASHSEED and pytest-randomly's seed from it).")
+        var seed: Int
+
+        @Option(help: "The attempt number to show as ATTEMPT.")
+        var attempt: Int = 0
+
+        @Argument(parsing: .captureForPassthrough, help: "The test command.")
+        var command: [String] = []
+
+        func run() async throws {
+            var words = command
+            if words.first == "--" { words.removeFirst() }
+            var options = job
+            options.runs = 1
+            options.parallelism = 1
+            options.seedStart = seed
+            let input: JobInput
+            do {
+                input = try options.input(testCommand: words.isEmpty ? nil : words.joined(separator: " "))
+            } catch let bad as BadInput {
+                FileHandle.standardError.write(Data("flakebox: \(bad)\n".utf8))
+                throw ExitCode(64)
+            }
+            let runner = JobRunner(
+                options: .init(
+                    sandbox: .init(tier: job.tier), firstAttempt: attempt,
+                    outputObserver: { _, stream, bytes in
+                        let text = Data(HumanReport.printable(String(decoding: bytes, as: UTF8.self)).utf8)
+                        (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(text)
+                    }))
+            let summary: JobSummary
+            do {
+                summary = try await runner.run(input, origin: .commandLine)
+            } catch {
+                FileHandle.standardError.write(Data("flakebox: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            let object = (try? JSONSerialization.jsonObject(with: summary.encodedJSON())) as? [String: Any] ?? [:]
+            let result = (object["results"] as? [[String: Any]])?.first ?? [:]
+            var line = "[flakebox] attempt \(attempt) seed \(seed): \(result["status"] as? String ?? "?")"
+            if let code = result["exit_code"] as? Int { line += " exit=\(code)" }
+            if let duration = result["duration_s"] as? Double { line += String(format: " %.2fs", duration) }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            throw ExitCode(result["status"] as? String == "passed" ? 0 : 1)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import FlakeboxCore
+import FlakeboxSandbox
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Flakebox {
+    /// The main job: N sandboxed runs of a test command, P at a time, and what they say.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Run a repository's test command many times, each attempt in its own sandbox, and say if it is flaky.",
+            discussion: """
+                The words after -- are joined with spaces into test_command, which runs under /bin/sh -c \
+                in the checkout, exactly as the RunPod worker runs it. Every job field is a flag; --input \
+                reads a job JSON file (flags override it).
+
+                Exit codes: 0 no failure seen, 1 flaky, 2 always fails, 3 harness error or job error \
+                (clone, setup, isolation), 64 bad input.
+                """)
+
+        @OptionGroup var job: JobOptions
+
+        @Flag(help: "Print exactly the summary the RunPod worker returns, as JSON, and nothing else on stdout.")
+        var json = false
+
+        @Argument(parsing: .captureForPassthrough, help: "The test command.")
+        var command: [String] = []
+
+        func run() async throws {
+            var words = command
+            if words.first == "--" { words.removeFirst() }
+            let input: JobInput
+            do {
+                input = try job.input(testCommand: words.isEmpty ? nil : words.joined(separator: " "))
+            } catch let bad as BadInput {
+                FileHandle.standardError.write(Data("flakebox: \(bad)\n".utf8))
+                throw ExitCode(64)
+            }
+            let reporter = ProgressLine(enabled: !json && isatty(2) == 1)
+            let runner = JobRunner(
+                options: .init(sandbox: .init(tier: job.tier), progress: { reporter.update($0) }))
+            let summary: JobSummary
+            do {
+                summary = try await runner.run(input, origin: .commandLine)
+            } catch {
+                reporter.finish()
+                FileHandle.standardError.write(Data("flakebox: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            reporter.finish()
+            let data = summary.encodedJSON()
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            if json {
+                FileHandle.standardOutput.write(data)
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else {
+                print(HumanReport.render(object))
+            }
+            throw ExitCode(HumanReport.exitCode(verdict: object["verdict"] as? String))
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import FlakeboxSandbox
+
+/// One finished attempt of a job: which one, its seed, how it ended, and the JUnit XML reports
+/// it left (raw bytes, read from inside the sandbox with size caps; untrusted).
+public struct AttemptRecord: Sendable, Equatable {
+    /// 0-based, in the order attempts were started.
+    public var attempt: Int
+    public var seed: UInt64
+    public var result: AttemptResult
+    public var junitReports: [[UInt8]]
+
+    public init(attempt: Int, seed: UInt64, result: AttemptResult, junitReports: [[UInt8]] = []) {
+        self.attempt = attempt
+        self.seed = seed
+        self.result = result
+        self.junitReports = junitReports
+    }
+}

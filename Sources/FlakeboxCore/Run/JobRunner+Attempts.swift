@@ -1,0 +1,83 @@
+import FlakeboxSandbox
+import Foundation
+
+extension JobRunner {
+    /// Runs the attempts, at most `parallelism` at once, in order of attempt number. Stops starting
+    /// new ones after `stop_after_failures` failures, at `deadline_s`, or when cancelled; what
+    /// finished is kept either way.
+    func runAttempts(_ input: JobInput, prepared: Prepared) async -> (
+        records: [AttemptRecord], incompleteReason: String?
+    ) {
+        let workspace = prepared.sandbox.policy.filesystem.workspace
+        let patterns = AttemptEnvironment.junitPatterns(for: input, workspace: workspace)
+        let started = ContinuousClock.now
+        let deadline = input.deadlineSeconds.map { started + .milliseconds(Int64($0 * 1000)) }
+        let budget = RecordBudget(input: input)
+        var records: [AttemptRecord] = []
+        var next = 0
+        var running = 0
+        var failures = 0
+        var stopReason: String?
+
+        await withTaskGroup(of: AttemptRecord.self) { group in
+            func launch(_ index: Int) {
+                let seed = input.seedStart + UInt64(index)
+                let attempt = options.firstAttempt + index
+                let request = AttemptRequest(
+                    command: ["/bin/sh", "-c", input.testCommand],
+                    environment: AttemptEnvironment.variables(
+                        for: input, attempt: attempt, seed: seed, workspace: workspace,
+                        pytestRandomly: prepared.pytestRandomly, venv: prepared.venv),
+                    workspace: prepared.checkout, label: "attempt", timeoutSeconds: input.timeoutSeconds,
+                    artifacts: patterns)
+                let sandbox = prepared.sandbox
+                var observer: OutputObserver?
+                if let observe = options.outputObserver {
+                    observer = { @Sendable stream, bytes in observe(attempt, stream, bytes) }
+                }
+                let attemptObserver = observer
+                group.addTask {
+                    let result = await sandbox.run(request, observer: attemptObserver)
+                    return budget.trim(
+                        AttemptRecord(
+                            attempt: attempt, seed: seed, result: result, junitReports: result.artifacts.map(\.bytes)))
+                }
+            }
+            func fill() {
+                while stopReason == nil && next < input.runs && running < input.parallelism {
+                    if let deadline, ContinuousClock.now >= deadline {
+                        stopReason =
+                            "deadline_s (\(input.deadlineSeconds ?? 0) s) reached after \(next) of \(input.runs) runs started"
+                        break
+                    }
+                    launch(next)
+                    next += 1
+                    running += 1
+                }
+            }
+            fill()
+            for await record in group {
+                running -= 1
+                records.append(record)
+                if record.result.status.isTestFailure { failures += 1 }
+                options.attemptFinished?(record)
+                options.progress?(
+                    JobProgress(
+                        phase: .running, total: input.runs, completed: records.count, failures: failures,
+                        running: running, elapsedSeconds: (ContinuousClock.now - started).seconds))
+                if stopReason == nil {
+                    if Task.isCancelled {
+                        stopReason = "cancelled after \(records.count) of \(input.runs) runs"
+                    } else if let limit = input.stopAfterFailures, failures >= limit {
+                        stopReason = "stopped after \(failures) failures (stop_after_failures = \(limit))"
+                    }
+                }
+                fill()
+            }
+        }
+        if stopReason == nil && records.count < input.runs {
+            stopReason = "\(records.count) of \(input.runs) runs finished"
+        }
+        return (records.sorted { $0.attempt < $1.attempt }, stopReason)
+    }
+}

@@ -1,0 +1,116 @@
+import FlakeboxSandbox
+import Foundation
+import Synchronization
+
+/// Runs a job end to end: fetch once, prepare once, run N attempts at most P at a time, each in
+/// its own sandbox, and summarize.
+public struct JobRunner: Sendable {
+    public struct Options: Sendable {
+        public var policies: PolicyStore
+        /// Where checkouts are made (one directory per job, removed at the end).
+        public var workRoot: String
+        public var sandbox: Sandbox.Options
+        /// Called after every attempt and at each phase; from any task.
+        public var progress: (@Sendable (JobProgress) -> Void)?
+        /// Called with every finished attempt, in completion order.
+        public var attemptFinished: (@Sendable (AttemptRecord) -> Void)?
+        /// Replaces the `flakebox replay …` line in summaries (the worker and service know their own).
+        public var replayTemplate: String?
+        /// The number of the first attempt (a replay shows the attempt number it replays).
+        public var firstAttempt: Int
+        /// Sees every attempt's output as it arrives (attempt number, stream, bytes).
+        public var outputObserver: (@Sendable (Int, StandardStream, [UInt8]) -> Void)?
+
+        public init(
+            policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
+            progress: (@Sendable (JobProgress) -> Void)? = nil,
+            attemptFinished: (@Sendable (AttemptRecord) -> Void)? = nil, replayTemplate: String? = nil,
+            firstAttempt: Int = 0, outputObserver: (@Sendable (Int, StandardStream, [UInt8]) -> Void)? = nil
+        ) {
+            self.policies = policies
+            self.workRoot = workRoot ?? NSTemporaryDirectory() + "flakebox-jobs"
+            self.sandbox = sandbox
+            self.progress = progress
+            self.attemptFinished = attemptFinished
+            self.replayTemplate = replayTemplate
+            self.firstAttempt = firstAttempt
+            self.outputObserver = outputObserver
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = .init()) {
+        self.options = options
+    }
+
+    /// The prepared state every attempt of a job shares.
+    struct Prepared: Sendable {
+        var sandbox: Sandbox
+        var checkout: String
+        var commit: String?
+        var venv: String?
+        var pytestRandomly: Bool
+        var setup: SetupReport?
+        var cloneSeconds: Double
+        var setupSeconds: Double
+    }
+
+    /// Runs `input`; a job-level failure (fetch, setup, policy, isolation) throws, a failing test
+    /// never does. Cancelling the task kills running attempts and still returns a summary marked
+    /// incomplete.
+    public func run(_ input: JobInput, origin: JobInput.Origin) async throws(JobError) -> JobSummary {
+        let started = ContinuousClock.now
+        let jobDirectory = "\(options.workRoot)/job-\(UUID().uuidString.prefix(12))"
+        defer { WorkspaceFiles.removeTree(jobDirectory) }
+        let prepared = try await prepare(input, origin: origin, in: jobDirectory)
+        let runsStarted = ContinuousClock.now
+        let outcome = await runAttempts(input, prepared: prepared)
+        options.progress?(
+            JobProgress(
+                phase: .summarizing, total: input.runs, completed: outcome.records.count,
+                failures: outcome.records.filter { $0.result.status.isTestFailure }.count, running: 0,
+                elapsedSeconds: (ContinuousClock.now - runsStarted).seconds))
+        let summaryInput = SummaryInput(
+            job: input, records: outcome.records, complete: outcome.incompleteReason == nil,
+            incompleteReason: outcome.incompleteReason, isolation: prepared.sandbox.isolation,
+            timings: JobTimings(
+                cloneSeconds: prepared.cloneSeconds, setupSeconds: prepared.setupSeconds,
+                runSeconds: (ContinuousClock.now - runsStarted).seconds,
+                totalSeconds: (ContinuousClock.now - started).seconds),
+            setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
+            replayTemplate: options.replayTemplate ?? Self.replayTemplate(for: input, commit: prepared.commit))
+        return Summarizer.summarize(summaryInput)
+    }
+
+    /// `flakebox replay` with everything that pins the attempt: repo, commit, seed, command.
+    static func replayTemplate(for input: JobInput, commit: String?) -> String {
+        var words = ["flakebox", "replay", "--repo", shellQuote(input.repo)]
+        if let ref = commit ?? input.ref { words += ["--ref", shellQuote(ref)] }
+        if let setup = input.setupCommand { words += ["--setup-command", shellQuote(setup)] }
+        if let policy = input.policy { words += ["--policy", shellQuote(policy)] }
+        words += ["--seed", "{seed}", "--attempt", "{attempt}", "--", shellQuote(input.testCommand)]
+        return words.joined(separator: " ")
+    }
+
+    static func shellQuote(_ text: String) -> String {
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "@%+=:,./-_".contains($0)) }) {
+            return text
+        }
+        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension AttemptStatus {
+    /// The attempt says something about the test (it did not pass, and the harness did not fail).
+    public var isTestFailure: Bool {
+        switch self {
+        case .failed, .signaled, .timeout, .oom, .outputLimit: true
+        case .passed, .sandboxError, .cancelled: false
+        }
+    }
+}

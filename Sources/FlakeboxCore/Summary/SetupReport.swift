@@ -1,0 +1,15 @@
+/// How the one-time preparation of the checkout went (a `setup_command`, or installing
+/// `requirements.txt`); the summary carries it so a failing setup is visible next to the runs.
+public struct SetupReport: Sendable, Equatable, Codable {
+    /// What was run, as the user would type it.
+    public var command: String
+    public var durationSeconds: Double
+    /// The end of its combined output (the summary keeps at most a few KiB of it, from the end).
+    public var logTail: String
+
+    public init(command: String, durationSeconds: Double, logTail: String) {
+        self.command = command
+        self.durationSeconds = durationSeconds
+        self.logTail = logTail
+    }
+}

@@ -1,0 +1,81 @@
+import FlakeboxSandbox
+
+/// The one or two sentences of `advice`: what the user should do next, given the verdict.
+struct SummaryAdvice {
+    var verdict: JobSummary.Verdict
+    var failures: Int
+    var testOutcomes: Int
+    var sandboxErrors: Int
+    var timeouts: Int
+    var failureRate: JobSummary.FailureRate
+    var firstFailingSeed: UInt64?
+    var replay: String?
+    /// The most common failure signature's count, and how many there are.
+    var topSignatureCount: Int?
+    var signatureCount: Int
+    /// The test that failed most, from JUnit: (name, failures, runs).
+    var topTest: (name: String, failures: Int, runs: Int)?
+    /// The most common harness failure, e.g. "execve: No such file or directory (errno 2)".
+    var commonSandboxError: String?
+    var complete: Bool
+    var incompleteReason: String?
+
+    var text: String {
+        switch verdict {
+        case .flaky: flaky
+        case .alwaysFails: alwaysFails
+        case .noFailureSeen: noFailureSeen
+        case .harnessError: harnessError
+        }
+    }
+
+    private var replaySentence: String {
+        guard let replay, let seed = firstFailingSeed else { return "" }
+        var sentence = "Replay seed \(seed) with `\(replay)`"
+        if let topTest {
+            sentence +=
+                "; `\(topTest.name)` failed in \(topTest.failures) of \(SummaryFormat.count(topTest.runs, "run"))"
+        } else if signatureCount > 1, let top = topSignatureCount {
+            sentence += "; the runs failed \(signatureCount) different ways, the most common \(top) times"
+        }
+        return sentence + "."
+    }
+
+    private var flaky: String {
+        "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence)
+    }
+
+    private var alwaysFails: String {
+        let how =
+            timeouts == failures
+            ? "Every one of the \(SummaryFormat.count(testOutcomes, "run")) timed out: look for a hang or raise timeout_s."
+            : "Every one of the \(SummaryFormat.count(testOutcomes, "run")) failed: this is a consistent failure, not a flake."
+        guard let replay else { return how }
+        return how + " Reproduce it with `\(replay)` and fix it first."
+    }
+
+    private var noFailureSeen: String {
+        let first = "No failure in \(SummaryFormat.count(testOutcomes, "run")): the failure rate is below "
+        let bound = SummaryStatistics.ruleOfThreeUpperBound(trials: testOutcomes)
+        let opening = first + "\(SummaryFormat.percent(bound)) at 95% confidence."
+        if !complete {
+            let reason = incompleteReason.map { " (\($0))" } ?? ""
+            return opening + " The job stopped early\(reason); run the remaining attempts to tighten the bound."
+        }
+        let more = testOutcomes * 10
+        return opening + " To push the bound below \(SummaryFormat.percent(3 / Double(more))), run \(more) attempts."
+    }
+
+    private var harnessError: String {
+        if sandboxErrors == 0 {
+            let reason = incompleteReason.map { " (\($0))" } ?? ""
+            return "No attempt produced a test outcome\(reason). Run the job again and let its attempts finish."
+        }
+        let ran = sandboxErrors + testOutcomes
+        let common = commonSandboxError.map { ", most often at \($0)" } ?? ""
+        return
+            "The harness failed in \(sandboxErrors) of \(SummaryFormat.count(ran, "attempt"))\(common). "
+            + "Fix the harness before trusting any result: check that the test command's interpreter and "
+            + "files exist in the checkout after setup, and run `flakebox doctor`."
+    }
+}

@@ -1,0 +1,187 @@
+import FlakeboxSandbox
+
+/// Everything about a job's summary that does not depend on its size budget, computed once;
+/// `assemble` builds the summary for given list limits and output caps.
+struct SummaryContext {
+    let input: SummaryInput
+    /// By attempt.
+    let records: [AttemptRecord]
+    let failures: Int
+    let testOutcomes: Int
+    let sandboxErrors: Int
+    let statusCounts: [String: Int]
+    let failureRate: JobSummary.FailureRate
+    let verdict: JobSummary.Verdict
+    let advice: String
+    let durations: JobSummary.Durations?
+    let clusters: [FailureSignatureClusterer.Cluster]
+    let tests: TestResultAggregator
+    /// Failing tests, most failures first, then by name.
+    let failingTestNames: [String]
+    /// Ascending, each once, all of them.
+    let failingSeeds: [UInt64]
+    let replay: String?
+    let isolation: JobSummary.Isolation
+    let profiles: [OutputBudgetAllocator.Profile]
+
+    /// Statuses that are a test's failure.
+    static let failureStatuses: Set<AttemptStatus> = [.failed, .signaled, .timeout, .oom, .outputLimit]
+
+    init(_ input: SummaryInput) {
+        self.input = input
+        records = input.records.sorted { ($0.attempt, $0.seed) < ($1.attempt, $1.seed) }
+
+        var counts = Dictionary(uniqueKeysWithValues: AttemptStatus.allCases.map { ($0.rawValue, 0) })
+        for record in records { counts[record.result.status.rawValue, default: 0] += 1 }
+        statusCounts = counts
+        let failing = records.filter { Self.failureStatuses.contains($0.result.status) }
+        failures = failing.count
+        sandboxErrors = counts[AttemptStatus.sandboxError.rawValue] ?? 0
+        testOutcomes = failures + (counts[AttemptStatus.passed.rawValue] ?? 0)
+        failureRate = JobSummary.FailureRate(failures: failures, trials: testOutcomes)
+        verdict = .decide(failures: failures, testOutcomes: testOutcomes, sandboxErrors: sandboxErrors)
+
+        let seconds = records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) }
+            .map { $0.result.wallSeconds.isFinite ? $0.result.wallSeconds : 0 }
+        if let p50 = SummaryStatistics.percentile(50, of: seconds),
+            let p95 = SummaryStatistics.percentile(95, of: seconds),
+            let mean = SummaryStatistics.mean(seconds), let max = seconds.max()
+        {
+            durations = JobSummary.Durations(
+                p50: SummaryFormat.seconds(p50), p95: SummaryFormat.seconds(p95), max: SummaryFormat.seconds(max),
+                mean: SummaryFormat.seconds(mean))
+        } else {
+            durations = nil
+        }
+
+        clusters = FailureSignatureClusterer.cluster(failing)
+
+        var tests = TestResultAggregator()
+        for record in records
+        where record.result.status == .passed || Self.failureStatuses.contains(record.result.status) {
+            tests.add(attempt: record.attempt, reports: record.junitReports.compactMap { JUnitReport.parse($0) })
+        }
+        self.tests = tests
+        failingTestNames = tests.stats.filter { $0.value.failures > 0 }
+            .sorted { ($0.value.failures, $1.key) > ($1.value.failures, $0.key) }
+            .map(\.key)
+
+        failingSeeds = Array(Set(failing.map(\.seed))).sorted()
+        let firstFailing = failing.min { ($0.seed, $0.attempt) < ($1.seed, $1.attempt) }
+        replay = firstFailing.map { input.replayCommand(seed: $0.seed, attempt: $0.attempt) }
+
+        isolation = JobSummary.Isolation(
+            tier: input.isolation.tier, layers: input.isolation.layers,
+            missing: input.isolation.missing.map(\.name), kernel: input.isolation.kernel,
+            rootless: input.isolation.rootless)
+
+        profiles = records.map { record in
+            OutputBudgetAllocator.Profile(
+                failing: record.result.status != .passed && record.result.status != .cancelled,
+                streams: [.init(record.result.stdout), .init(record.result.stderr)])
+        }
+
+        let topTest = failingTestNames.first.flatMap { name in
+            tests.stats[name].map { (name: name, failures: $0.failures, runs: $0.runs - $0.skips) }
+        }
+        var harnessFailures: [String: Int] = [:]
+        for record in records where record.result.status == .sandboxError {
+            harnessFailures[Self.sandboxError(for: record.result).message, default: 0] += 1
+        }
+        let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        advice =
+            SummaryAdvice(
+                verdict: verdict, failures: failures, testOutcomes: testOutcomes, sandboxErrors: sandboxErrors,
+                timeouts: counts[AttemptStatus.timeout.rawValue] ?? 0, failureRate: failureRate,
+                firstFailingSeed: firstFailing?.seed, replay: replay, topSignatureCount: clusters.first?.count,
+                signatureCount: clusters.count, topTest: topTest, commonSandboxError: commonSandboxError,
+                complete: input.complete, incompleteReason: input.incompleteReason
+            ).text
+    }
+
+    static func sandboxError(for result: AttemptResult) -> JobSummary.Attempt.SandboxError {
+        guard let failure = result.setupFailure else {
+            return .init(stage: "unknown", errno: 0, message: "the sandbox failed without saying where")
+        }
+        return .init(stage: failure.stage, errno: failure.errno, message: failure.description)
+    }
+
+    /// The summary with lists cut to `limits` and outputs to `caps`; `truncation` is left for
+    /// the caller to fill in. Also returns how many failing and passing attempts had output cut.
+    func assemble(
+        limits: SummaryLimits, caps: OutputBudgetAllocator.Caps
+    ) -> (summary: JobSummary, cutFailing: Int, cutPassing: Int) {
+        var cutFailing = 0
+        var cutPassing = 0
+        var results: [JobSummary.Attempt] = []
+        results.reserveCapacity(records.count)
+        for (record, profile) in zip(records, profiles) {
+            let result = record.result
+            let streamLimits = OutputBudgetAllocator.streamLimits(
+                kept: profile.streams.map(\.kept), cap: caps.cap(failing: profile.failing))
+            let stdout = OutputExcerpt.make(result.stdout, limit: streamLimits[0])
+            let stderr = OutputExcerpt.make(result.stderr, limit: streamLimits[1])
+            if stdout.cut || stderr.cut {
+                if profile.failing { cutFailing += 1 } else { cutPassing += 1 }
+            }
+            var failedTests: [String]?
+            if limits.failedTestsPerAttempt > 0, let names = tests.failedTests[record.attempt] {
+                failedTests = Array(names.prefix(limits.failedTestsPerAttempt))
+            }
+            results.append(
+                JobSummary.Attempt(
+                    attempt: record.attempt, seed: record.seed, exitCode: JobSummary.Attempt.exitCode(for: result),
+                    status: result.status, durationSeconds: SummaryFormat.seconds(result.wallSeconds),
+                    stdout: stdout.text, stderr: stderr.text, stdoutDroppedBytes: stdout.droppedBytes,
+                    stderrDroppedBytes: stderr.droppedBytes, cpuSeconds: result.cpuSeconds.map(SummaryFormat.seconds),
+                    peakMemoryBytes: result.peakMemoryBytes, signal: result.signal,
+                    sandboxError: result.status == .sandboxError ? Self.sandboxError(for: result) : nil,
+                    failedTests: failedTests))
+        }
+
+        let signatures = clusters.prefix(limits.signatures).map { cluster in
+            JobSummary.FailureSignature(
+                signature: cluster.text(maximumBytes: limits.signatureBytes), count: cluster.count,
+                attempts: Array(cluster.attempts.prefix(limits.listedAttempts)), exampleAttempt: cluster.exampleAttempt,
+                statuses: Dictionary(uniqueKeysWithValues: cluster.statuses.map { ($0.key.rawValue, $0.value) }))
+        }
+        let testEntries = failingTestNames.prefix(limits.tests).compactMap { name -> JobSummary.TestEntry? in
+            guard let stats = tests.stats[name] else { return nil }
+            let executed = stats.runs - stats.skips
+            return JobSummary.TestEntry(
+                name: name, runs: stats.runs, failures: stats.failures, errors: stats.errors, skips: stats.skips,
+                rate: executed > 0 ? SummaryFormat.rate(Double(stats.failures) / Double(executed)) : 0,
+                flaky: stats.failures > 0 && stats.passes > 0, alwaysFails: stats.failures > 0 && stats.passes == 0,
+                exampleMessage: stats.exampleMessage,
+                failingAttempts: Array(stats.failingAttempts.prefix(limits.listedAttempts)))
+        }
+        let setup = input.setup.map { setup in
+            let bytes = Array(setup.logTail.utf8)
+            let start = OutputExcerpt.sequenceStart(bytes[...], bytes.count - min(bytes.count, limits.setupLogBytes))
+            return JobSummary.Setup(
+                command: setup.command, durationSeconds: SummaryFormat.seconds(setup.durationSeconds),
+                logTail: LossyUTF8.string(bytes[start...]))
+        }
+        let timings = input.timings
+        let summary = JobSummary(
+            totalRuns: records.count, parallelism: input.job.parallelism, failures: failures,
+            reproRate: testOutcomes > 0 ? SummaryFormat.rate(Double(failures) / Double(testOutcomes)) : 0,
+            results: results, runsRequested: input.job.runs, testOutcomes: testOutcomes, complete: input.complete,
+            incompleteReason: input.incompleteReason, statusCounts: statusCounts, sandboxErrors: sandboxErrors,
+            failureRate: failureRate, verdict: verdict, advice: advice, durations: durations,
+            failureSignatures: signatures, failureSignaturesTotal: clusters.count, tests: testEntries,
+            testsTotal: tests.stats.count, testsFailedTotal: failingTestNames.count,
+            failingSeeds: Array(failingSeeds.prefix(limits.failingSeeds)), replay: replay, isolation: isolation,
+            timings: JobSummary.Timings(
+                cloneSeconds: SummaryFormat.seconds(timings.cloneSeconds),
+                setupSeconds: SummaryFormat.seconds(timings.setupSeconds),
+                runsSeconds: SummaryFormat.seconds(timings.runSeconds),
+                totalSeconds: SummaryFormat.seconds(timings.totalSeconds)),
+            setup: setup, commit: input.commit, flakeboxVersion: input.flakeboxVersion,
+            truncation: JobSummary.Truncation(
+                budgetBytes: input.job.summaryBudgetBytes, jsonBytes: 0, withinBudget: true,
+                outputBytesPerFailingAttempt: nil, outputBytesPerPassingAttempt: nil, attemptsWithCutOutput: 0,
+                listsShortened: limits != .standard, sentence: ""))
+        return (summary, cutFailing, cutPassing)
+    }
+}
