@@ -64,7 +64,14 @@ enum HumanReport {
             lines.append("")
             lines.append("failure signatures:")
             for signature in signatures.prefix(3) {
-                let text = (signature["signature"] as? String ?? "").split(separator: "\n").suffix(4)
+                let all = (signature["signature"] as? String ?? "").split(separator: "\n")
+                // The lines that name the error say more than a runner's closing tally.
+                let telling = all.filter { line in
+                    ["Error", "FAILED", "assert", "Exception", "panic", "timed out", "FAIL:"].contains {
+                        line.contains($0)
+                    }
+                }
+                let text = telling.isEmpty ? Array(all.suffix(3)) : Array(telling.prefix(3))
                 lines.append("  ×\(signature["count"] as? Int ?? 0):")
                 for line in text { lines.append("    " + printable(String(line.prefix(160)))) }
             }

@@ -27,13 +27,64 @@ public enum OutputNormalizer {
     ].map { Array($0.utf8) }
     private static let pytestTemporaryPrefix = Array("pytest-of-".utf8)
 
+    /// Replaces the contents of a `[...]` or `{...}` that holds a comma-separated collection with
+    /// `…`: a printed list or set (`['cache', 'auth', …]`) differs from run to run of the same
+    /// failure whenever its order or values do, which is exactly what a flaky test varies.
+    static func maskCollections(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let open = bytes[i]
+            guard open == UInt8(ascii: "[") || open == UInt8(ascii: "{") else {
+                out.append(open)
+                i += 1
+                continue
+            }
+            let close = open == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: "}")
+            var depth = 0
+            var end: Int?
+            var sawComma = false
+            for j in i..<bytes.count {
+                if bytes[j] == open { depth += 1 }
+                if bytes[j] == close {
+                    depth -= 1
+                    if depth == 0 {
+                        end = j
+                        break
+                    }
+                }
+                if bytes[j] == UInt8(ascii: ","), depth == 1 { sawComma = true }
+            }
+            if let end, sawComma {
+                out.append(open)
+                out.append(contentsOf: Array("…".utf8))
+                out.append(close)
+                i = end + 1
+            } else {
+                out.append(open)
+                i += 1
+            }
+        }
+        return out
+    }
+
     /// The normalized line, or nil when nothing meaningful is left (blank, only punctuation or
     /// masked values, e.g. `=====`, `^^^^`, `[ 50%]`).
     public static func normalize(line: some StringProtocol) -> String? {
         normalize(bytes: Array(line.utf8))
     }
 
+    /// Where flakebox itself tells pytest to write JUnit XML; pytest prints the path, which says
+    /// nothing about the failure.
+    static let ownReportMarker = Array(".flakebox-junit.xml".utf8)
+
     static func normalize(bytes b: [UInt8]) -> String? {
+        if b.count >= ownReportMarker.count,
+            (0...(b.count - ownReportMarker.count)).contains(where: { hasPrefix(b, $0, ownReportMarker) })
+        {
+            return nil
+        }
         var out: [UInt8] = []
         out.reserveCapacity(min(b.count, maximumLineBytes) + 16)
         var hasLetter = false
@@ -121,6 +172,7 @@ public enum OutputNormalizer {
             i += 1
         }
         while out.last == 0x20 { out.removeLast() }
+        out = maskCollections(out)
         let cut = OutputExcerpt.completePrefixEnd(out[...], maximumLineBytes)
         let text = LossyUTF8.string(out[..<cut])
         if !hasLetter {
