@@ -42,7 +42,7 @@ time.sleep(0.2)
 assert int(os.environ.get("TEST_SEED", "1")) % 50 != 7
 PY
 git -C "$job" init -q -b main && git -C "$job" add -A && git -C "$job" -c user.name=b -c user.email=b@b commit -qm bench
-cmd="python3 test_short.py"
+cmd="/usr/bin/python3 test_short.py"  # both sides run the same interpreter (not a pyenv shim)
 start=$(date +%s.%N)
 seq 0 199 | xargs -P 4 -I{} sh -c "cd '$job' && TEST_SEED={} ATTEMPT={} $cmd >/dev/null 2>&1 || true"
 shared=$(echo "$(date +%s.%N) - $start" | bc)

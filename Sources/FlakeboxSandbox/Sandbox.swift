@@ -99,7 +99,12 @@ public final class Sandbox: Sendable {
             _ = Self.staleGroupsSwept
             do {
                 // A parent group per sandbox, so that one sandbox's shutdown never touches another's.
-                let manager = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)")
+                // Memory and pids always (the OOM verdict, peak memory, the fork-bomb limit), CPU
+                // accounting always (rusage loses a killed attempt's CPU time), the CPU quota only
+                // when the policy sets one.
+                var wanted: Set<CgroupController> = [.memory, .pids, .cpuacct]
+                if policy.limits.cpus != nil { wanted.insert(.cpu) }
+                let manager = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)", controllers: wanted)
                 let limits = policy.limits
                 cgroups = CgroupPool(
                     manager: manager,

@@ -41,13 +41,20 @@ public final class CgroupManager: Sendable {
     ///   - parentName: The per-supervisor group's name; `flakebox-<pid>` by default.
     ///   - version: Force a version; by default the one ``CgroupSupport/preferred`` picks.
     /// - Throws: ``CgroupError/Code/unavailable`` with the reasons when no usable cgroup exists.
-    public convenience init(parentName: String? = nil, version: CgroupVersion? = nil) throws(CgroupError) {
-        try self.init(support: .detect(), parentName: parentName, version: version)
+    public convenience init(
+        parentName: String? = nil, version: CgroupVersion? = nil, controllers: Set<CgroupController>? = nil
+    ) throws(CgroupError) {
+        try self.init(support: .detect(), parentName: parentName, version: version, controllers: controllers)
     }
 
     /// Prepares a manager from an earlier detection (detect once per supervisor, it writes probes).
-    public init(support: CgroupSupport, parentName: String? = nil, version: CgroupVersion? = nil) throws(CgroupError) {
-        let report: CgroupSupport.Report
+    /// - Parameter controllers: use only these (v1: only the hierarchies that hold one of them),
+    ///   so that a policy without a CPU quota makes no cpu groups.
+    public init(
+        support: CgroupSupport, parentName: String? = nil, version: CgroupVersion? = nil,
+        controllers wanted: Set<CgroupController>? = nil
+    ) throws(CgroupError) {
+        var report: CgroupSupport.Report
         if let version {
             report = support.report(for: version)
             guard report.isUsable else {
@@ -58,6 +65,13 @@ public final class CgroupManager: Sendable {
                 throw CgroupError(.unavailable, "no usable cgroup hierarchy: \(support)")
             }
             report = preferred
+        }
+        if let wanted, report.version == .v1 {
+            report.placements = report.placements.filter { !$0.controllers.isDisjoint(with: wanted) }
+            report.controllers.formIntersection(wanted)
+            guard !report.placements.isEmpty else {
+                throw CgroupError(.unavailable, "none of \(wanted.sorted()) is available: \(report)")
+            }
         }
         let parentName = parentName ?? "flakebox-\(getpid())"
         try Self.validate(name: parentName)

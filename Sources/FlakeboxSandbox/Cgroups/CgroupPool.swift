@@ -20,14 +20,16 @@ final class CgroupPool: Sendable {
             defer { slot = nil }
             return slot
         }
-        Task.detached { self.refill() }
+        // Blocking file work: on a thread of its own, never on the cooperative pool, whose two
+        // threads (on this machine) schedule every attempt.
+        DetachedThread.start { self.refill() }
         if let ready { return ready }
         return try make()
     }
 
     /// Kills what is left in a used group and removes it, off the caller's path.
     func retire(_ group: AttemptCgroup) {
-        Task.detached {
+        DetachedThread.start {
             try? group.killAll()
             try? group.remove()
         }

@@ -72,11 +72,12 @@ enum AttemptExecution {
             await withCheckedContinuation { (continuation: CheckedContinuation<AttemptResult, Never>) in
                 // A dedicated thread: the loop blocks in poll(2), which must not starve the
                 // cooperative pool that other attempts and the caller share.
-                let thread = Thread {
+                let started = DetachedThread.start {
                     continuation.resume(returning: execute(plan, cancel: cancel))
                 }
-                thread.name = "flakebox-attempt"
-                thread.start()
+                if !started {
+                    continuation.resume(returning: failure("thread", errno, start: monotonicSeconds(), tier: plan.tier))
+                }
             }
         } onCancel: {
             cancel.fire()

@@ -12,8 +12,9 @@ public struct OutputCapture: Sendable {
 
     /// `capacity` bytes at most are kept: half for the head, half for the tail.
     public init(capacity: Int) {
+        // No reserveCapacity: a finished capture is kept by the thousand in a job's records, and
+        // reserved-but-unused room would stay with each of them.
         self.capacity = max(capacity, 2)
-        head.reserveCapacity(min(self.capacity / 2, 1 << 16))
     }
 
     private var headLimit: Int { capacity / 2 }
