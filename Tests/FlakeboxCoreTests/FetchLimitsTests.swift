@@ -74,7 +74,8 @@ struct FetchLimitsTests {
         let began = GroupedProcess.now()
         let outcome = try process.run()
         #expect(outcome.stop == .cancelled)
-        #expect(GroupedProcess.now() - began < 3)
+        // Far below the 60 s the tree would run; loose, because other tests load both cores.
+        #expect(GroupedProcess.now() - began < 30)
         #expect(Self.groupIsGone(outcome.processGroup))
     }
 
@@ -141,7 +142,8 @@ struct FetchLimitsTests {
         } catch let error as FetchError {
             #expect(error.code == .cancelled, "\(error)")
         }
-        #expect(GroupedProcess.now() - cancelledAt < 3)
+        // Well before the 60 s timeout; loose, because the rest of the suite loads both cores.
+        #expect(GroupedProcess.now() - cancelledAt < 30)
         #expect(!FetchFixtures.exists(destination))
         #expect(await FetchFixtures.onThread { listener.acceptedConnectionIsClosed(within: 3) })
     }
