@@ -1,3 +1,4 @@
+import FlakeboxSandbox
 import Foundation
 import Testing
 
@@ -62,7 +63,7 @@ struct FetchLimitsTests {
 
     @Test("cancellation kills the tree at once")
     func cancellation() throws {
-        let cancellation = FetchCancellation()
+        let cancellation = CancelSignal()
         defer { cancellation.close() }
         var process = Self.shell("sleep 60 & sleep 61")
         process.cancelFD = cancellation.readEnd

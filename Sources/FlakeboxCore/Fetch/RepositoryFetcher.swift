@@ -1,3 +1,4 @@
+import FlakeboxSandbox
 import Foundation
 
 /// Fetches the repository of a job, once, into the directory every attempt's sandbox will see as
@@ -29,7 +30,7 @@ public enum RepositoryFetcher {
     /// - Throws: `FetchError`: `.invalidURL`, `.invalidRef`, `.localNotAllowed` or `.destination`
     ///   before anything runs; `.gitFailed`, `.timeout`, `.tooLarge`, `.cancelled`, `.system` after.
     public static func fetch(_ request: FetchRequest, into directory: String) async throws(FetchError) -> FetchResult {
-        let cancellation = FetchCancellation()
+        let cancellation = CancelSignal()
         defer { cancellation.close() }
         let operation = try FetchOperation.prepare(request, into: directory, cancelFD: cancellation.readEnd)
         if Task.isCancelled { throw FetchError(.cancelled, "the fetch was cancelled before it started") }

@@ -26,40 +26,6 @@ enum KillReason: Sendable {
     case timeout, outputLimit, cancelled
 }
 
-/// Lets a task's cancellation reach the supervising thread through a pipe it polls. The write
-/// end is closed under the same lock, so a late cancel never writes to a recycled descriptor.
-final class CancelSignal: Sendable {
-    private let writeEnd: Mutex<Int32?>
-    let readEnd: Int32
-
-    init() {
-        var fds: [Int32] = [-1, -1]
-        if fb_pipe_cloexec(&fds, 1) == 0 {
-            readEnd = fds[0]
-            writeEnd = Mutex(fds[1])
-        } else {
-            readEnd = -1
-            writeEnd = Mutex(nil)
-        }
-    }
-
-    func fire() {
-        writeEnd.withLock { fd in
-            guard let fd else { return }
-            var byte: UInt8 = 1
-            _ = write(fd, &byte, 1)
-        }
-    }
-
-    func close() {
-        writeEnd.withLock { fd in
-            if let open = fd { _ = Glibc.close(open) }
-            fd = nil
-        }
-        if readEnd >= 0 { _ = Glibc.close(readEnd) }
-    }
-}
-
 /// Runs one helper to completion on a thread of its own: spawns it with an exact descriptor table
 /// and an empty environment, captures output within bounds, enforces the wall-clock limit, and
 /// turns what the helper reported into an `AttemptResult`.
