@@ -2,8 +2,18 @@ import FlakeboxSandbox
 import Foundation
 import Testing
 
-/// Runs the built `flakebox` executable; returns its exit code, stdout and stderr.
-func flakebox(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `flakebox` executable on a thread of its own (a job takes seconds, and blocking
+/// one of the cooperative pool's two threads here would starve the other suites' timing);
+/// returns its exit code, stdout and stderr.
+func flakebox(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DetachedThread.start {
+            continuation.resume(with: Result { try runFlakebox(arguments) })
+        }
+    }
+}
+
+private func runFlakebox(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = HelperLocator.executableDirectory().appendingPathComponent("flakebox")
     process.arguments = arguments
@@ -24,9 +34,9 @@ func flakebox(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
     .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
 struct CommandLineTests {
     @Test("--json prints exactly the worker's summary; the exit code says flaky")
-    func runJSON() throws {
+    func runJSON() async throws {
         let repo = try TestRepository(files: ["t.sh": "[ $((TEST_SEED % 3)) -ne 0 ]\n"])
-        let run = try flakebox([
+        let run = try await flakebox([
             "run", "--repo", repo.path, "--runs", "6", "--parallelism", "3", "--json", "--", "sh", "t.sh",
         ])
         #expect(run.status == 1, "\(run.stderr)")
@@ -38,18 +48,20 @@ struct CommandLineTests {
     }
 
     @Test("bad input exits 64 and names each problem")
-    func badInput() throws {
-        let run = try flakebox(["run", "--repo=--upload-pack=x", "--runs", "0", "--", "true"])
+    func badInput() async throws {
+        let run = try await flakebox(["run", "--repo=--upload-pack=x", "--runs", "0", "--", "true"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("repo:") && run.stderr.contains("runs:"), "\(run.stderr)")
     }
 
     @Test("replay reruns one seed and shows its output")
-    func replay() throws {
+    func replay() async throws {
         let repo = try TestRepository(files: [
             "t.sh": "echo \"seed=$TEST_SEED attempt=$ATTEMPT\"; [ $TEST_SEED -ne 7 ]\n"
         ])
-        let run = try flakebox(["replay", "--repo", repo.path, "--seed", "7", "--attempt", "3", "--", "sh", "t.sh"])
+        let run = try await flakebox([
+            "replay", "--repo", repo.path, "--seed", "7", "--attempt", "3", "--", "sh", "t.sh",
+        ])
         #expect(run.status == 1)
         #expect(run.stdout.contains("seed=7 attempt=3"), "\(run.stdout) \(run.stderr)")
     }
