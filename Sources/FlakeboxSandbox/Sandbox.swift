@@ -43,6 +43,7 @@ public final class Sandbox: Sendable {
     public let seccompInstructionCount: Int?
     let cgroups: CgroupPool?
     let helperArguments: HelperArguments
+    let warm = WarmLaunchers()
     let etc: CuratedEtc?
     private let counter = Atomic<Int>(0)
     /// This sandbox's number in the process (names its scratch and cgroup directories).
@@ -118,6 +119,7 @@ public final class Sandbox: Sendable {
     }
 
     deinit {
+        warm.drain { cgroups?.retire($0) }
         try? cgroups?.manager.shutdown()
         // Only when empty: other sandboxes of this process may share the directory.
         rmdir(options.scratchDirectory)
@@ -190,6 +192,26 @@ public final class Sandbox: Sendable {
         let name = "\(label.isEmpty ? "attempt" : label)-\(serial)-\(index)"
         let limits = policy.limits
 
+        // At the full tier an attempt's launcher depends on the request only through its shape
+        // (workspace, mode, artifacts): one started ahead for the same shape is used, and the
+        // next one is started while this attempt runs.
+        let warmKey = tier == .full ? Self.warmKey(request) : nil
+        if let warmKey {
+            let environment = environment(for: request, privateTemp: nil)
+            if let launcher = warm.take(warmKey) {
+                prepareWarmLauncher(for: request, key: warmKey)
+                defer { if let group = launcher.cgroup { cgroups?.retire(group) } }
+                let plan = ExecutionPlan(
+                    helperPath: helperPath,
+                    arguments: helperArguments.lateArguments(for: request, environment: environment),
+                    seccompFD: program?.fd, timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds,
+                    outputCapture: limits.outputCapture, outputLimit: limits.outputLimit, tier: tier,
+                    cgroup: launcher.cgroup, observer: observer, warm: launcher.helper)
+                return await AttemptExecution.run(plan)
+            }
+            prepareWarmLauncher(for: request, key: warmKey)
+        }
+
         var cgroup: AttemptCgroup?
         if let cgroups {
             do {
@@ -232,6 +254,31 @@ public final class Sandbox: Sendable {
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
             outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer)
         return await AttemptExecution.run(plan)
+    }
+
+    static func warmKey(_ request: AttemptRequest) -> String {
+        "\(request.workspace)\u{0}\(request.workspaceMode)\u{0}\(request.artifacts.joined(separator: "\u{0}"))"
+    }
+
+    /// Starts a launcher for requests shaped like `request`, on a thread of its own.
+    private func prepareWarmLauncher(for request: AttemptRequest, key: String) {
+        DetachedThread.start { [self] in
+            var cgroup: AttemptCgroup?
+            if let cgroups {
+                guard let group = try? cgroups.take() else { return }
+                cgroup = group
+            }
+            let arguments = helperArguments.baseArguments(
+                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [])
+            switch AttemptExecution.spawn(
+                helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true)
+            {
+            case .success(let helper):
+                warm.add(.init(key: key, helper: helper, cgroup: cgroup)) { cgroups?.retire($0) }
+            case .failure:
+                if let cgroup { cgroups?.retire(cgroup) }
+            }
+        }
     }
 
     static func harnessFailure(_ stage: String, _ err: Int32, tier: IsolationTier) -> AttemptResult {

@@ -219,10 +219,68 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
     return status == -1 ? 1 : 0;
 }
 
+/* The value of the first `name` option before "--", or NULL. */
+static const char *option_value(int argc, char **argv, const char *name) {
+    for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return NULL;
+}
+
+/* A pre-spawned launcher: joins its cgroups now (moving a task between v1 cgroups waits for an
+ * RCU grace period, several ms), while the previous attempt still runs; then waits for the rest
+ * of its arguments. Returns 1 with the new argv, 0 when the supervisor let it go unused. */
+static int hold(int *argc, char ***argv) {
+    int fd = atoi(option_value(*argc, *argv, "--hold-fd"));
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%d\n", getpid());
+    for (int i = 1; i + 1 < *argc && strcmp((*argv)[i], "--") != 0; i++) {
+        if (strcmp((*argv)[i], "--cgroup-procs") != 0) continue;
+        int cg = open((*argv)[i + 1], O_WRONLY | O_CLOEXEC);
+        if (cg < 0 || write(cg, pid, (size_t)len) != len) fb_fail_plain("cgroup-join", errno);
+        if (cg >= 0) close(cg);
+    }
+    size_t cap = 4096, n = 0;
+    char *late = malloc(cap);
+    for (;;) {
+        if (!late) return 0;
+        if (n + 1 >= cap) late = realloc(late, cap *= 2);
+        if (!late) return 0;
+        ssize_t r = read(fd, late + n, cap - n - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n == 0) return 0;
+    late[n] = 0;
+    size_t count = 0;
+    for (size_t k = 0; k < n; k++)
+        if (late[k] == 0) count++;
+    if (late[n - 1] != 0) count++;
+    char **out = calloc((size_t)*argc + count + 1, sizeof(char *));
+    if (!out) return 0;
+    int o = 0;
+    for (int k = 0; k < *argc; k++)
+        out[o++] = (*argv)[k];
+    for (size_t k = 0; k < n;) {
+        out[o++] = late + k;
+        k += strlen(late + k) + 1;
+    }
+    out[o] = NULL;
+    *argc = o;
+    *argv = out;
+    return 1;
+}
+
 int main(int argc, char **argv) {
     fb_reset_signals();
     struct fb_plan plan;
+    if (fb_expand_args(&argc, &argv)) return 125;
+    int held = option_value(argc, argv, "--hold-fd") != NULL;
+    if (held && !hold(&argc, &argv)) return 0;
     if (fb_plan_parse(&plan, argc, argv)) return 125;
+    /* Already in the cgroups: children inherit them. */
+    if (held) plan.n_cgroups = 0;
     fb_report_set_fd(plan.report_fd);
     if (load_bpf(&plan)) return fb_fail("seccomp-read", errno), 1;
     close_unplanned_fds(&plan);

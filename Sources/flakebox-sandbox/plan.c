@@ -22,6 +22,8 @@ static const char usage[] =
     "  --lifeline-fd FD          kill the sandbox when FD reports hang-up (the supervisor died)\n"
     "  --seccomp-fd FD           load this raw BPF program (struct sock_filter[]) just before execve\n"
     "  --artifact-fd FD          after the command exits, send the files matching --artifact to FD\n"
+    "  --hold-fd FD              join the cgroups now, then wait for the rest of the arguments\n"
+    "                            (NUL-separated, ending with -- COMMAND) on FD; EOF with none: exit\n"
     "  --artifact PATTERN        an absolute path, wildcards allowed in its last component\n"
     "  --uid UID --gid GID       host identity to drop to first (when started as root)\n"
     "  --inner-uid UID --inner-gid GID   identity the command sees (default 1000)\n"
@@ -108,7 +110,7 @@ static char *slurp(int fd, size_t *len) {
 }
 
 /* Replaces "--args FD" with the arguments read from FD (one level; nested --args is refused). */
-static int expand_args(int *argc, char ***argv) {
+int fb_expand_args(int *argc, char ***argv) {
     for (int i = 1; i < *argc; i++) {
         if (strcmp((*argv)[i], "--") == 0) return 0;
         if (strcmp((*argv)[i], "--args") != 0) continue;
@@ -188,12 +190,13 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->lifeline_fd = -1;
     plan->seccomp_fd = -1;
     plan->artifact_fd = -1;
+    plan->hold_fd = -1;
     plan->inner_uid = 1000;
     plan->inner_gid = 1000;
     plan->oom_score_adj = 1000;
     plan->hostname = "flakebox";
 
-    if (expand_args(&argc, &argv)) return -1;
+    if (fb_expand_args(&argc, &argv)) return -1;
 
     int i = 1;
     for (; i < argc; i++) {
@@ -217,6 +220,9 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
                 plan->lifeline_fd = fd;
             else
                 plan->seccomp_fd = fd;
+        } else if (strcmp(a, "--hold-fd") == 0) {
+            NEED(1);
+            if (parse_fd(argv[++i], &plan->hold_fd)) goto bad;
         } else if (strcmp(a, "--artifact-fd") == 0) {
             NEED(1);
             if (parse_fd(argv[++i], &plan->artifact_fd)) goto bad;

@@ -73,6 +73,7 @@ struct fb_plan {
     int lifeline_fd; /* POLLHUP = the supervisor is gone */
     int seccomp_fd;  /* raw struct sock_filter[] */
     int artifact_fd; /* files the test left behind, read after it exits */
+    int hold_fd;     /* a pre-spawned launcher waits here for the rest of its arguments */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;
     unsigned char *bpf;
@@ -83,6 +84,9 @@ struct fb_plan {
     size_t n_env;
     char **argv;
 };
+
+/* Replaces "--args FD" in argv with the arguments read from FD. Returns 0, or -1. */
+int fb_expand_args(int *argc, char ***argv);
 
 /* Parses argv (expanding --args FD in place). Returns 0, or -1 with a message on stderr. */
 int fb_plan_parse(struct fb_plan *plan, int argc, char **argv);

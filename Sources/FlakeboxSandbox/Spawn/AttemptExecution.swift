@@ -19,6 +19,8 @@ struct ExecutionPlan: Sendable {
     var tier: IsolationTier
     var cgroup: AttemptCgroup?
     var observer: OutputObserver?
+    /// A launcher already started and holding (then `arguments` are only the rest of them).
+    var warm: SpawnedHelper?
 }
 
 /// Why the supervisor ended an attempt early.
@@ -87,49 +89,97 @@ enum AttemptExecution {
             stderr: CapturedOutput(head: [], tail: [], totalBytes: 0), tier: tier)
     }
 
-    static func execute(_ plan: ExecutionPlan, cancel: CancelSignal) -> AttemptResult {
-        let start = monotonicSeconds()
-        guard let lifeline = Lifeline.shared else { return failure("lifeline", errno, start: start, tier: plan.tier) }
-
-        // stdout, stderr, report, artifacts.
+    /// Starts the launcher. With `hold`, it joins its cgroups and then waits for the rest of its
+    /// arguments on `holdFD` (see `WarmLaunchers`).
+    static func spawn(
+        helperPath: String, arguments: [String], seccompFD: Int32?, hold: Bool
+    ) -> Result<SpawnedHelper, AttemptResult.SetupFailure> {
+        guard let lifeline = Lifeline.shared else { return .failure(.init(stage: "lifeline", errno: errno)) }
+        // stdout, stderr, report, artifacts, hold.
         var pipes: [[Int32]] = []
-        for _ in 0..<4 {
+        for _ in 0..<5 {
             var pair: [Int32] = [-1, -1]
             guard fb_pipe_cloexec(&pair, 0) == 0 else {
                 let e = errno
                 for fd in pipes.joined() { close(fd) }
-                return failure("pipe", e, start: start, tier: plan.tier)
+                return .failure(.init(stage: "pipe", errno: e))
             }
             pipes.append(pair)
         }
-        let (outPipe, errPipe, reportPipe, artifactPipe) = (pipes[0], pipes[1], pipes[2], pipes[3])
-        let argsFD = makeArgumentsMemfd(plan.arguments)
+        let (outPipe, errPipe, reportPipe, artifactPipe, holdPipe) = (pipes[0], pipes[1], pipes[2], pipes[3], pipes[4])
+        let argsFD = makeArgumentsMemfd(arguments + (hold ? ["--hold-fd", "\(HelperArguments.holdFD)"] : []))
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         // The helper's descriptor table, exactly: 0 /dev/null (never a tty), 1-2 capture pipes,
-        // 3 report, 4 lifeline, 5 seccomp, 6 the plan, 7 artifacts. Everything else is closed.
+        // 3 report, 4 lifeline, 5 seccomp, 6 the plan, 7 artifacts, 8 hold. Everything else is closed.
         let table: [Int32] = [
-            devNull, outPipe[1], errPipe[1], reportPipe[1], lifeline.readEnd, plan.seccompFD ?? -1, argsFD,
-            artifactPipe[1],
+            devNull, outPipe[1], errPipe[1], reportPipe[1], lifeline.readEnd, seccompFD ?? -1, argsFD,
+            artifactPipe[1], hold ? holdPipe[0] : -1,
         ]
-        let argv = [plan.helperPath, "--args", "\(HelperArguments.argsFD)"]
+        let argv = [helperPath, "--args", "\(HelperArguments.argsFD)"]
         var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
         var pid: pid_t = 0
         let spawnError = table.withUnsafeBufferPointer { fds in
-            fb_spawn(&pid, plan.helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
+            fb_spawn(&pid, helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
         }
         for pointer in cArgv { free(pointer) }
-        for fd in [outPipe[1], errPipe[1], reportPipe[1], artifactPipe[1], argsFD, devNull] where fd >= 0 {
+        for fd in [outPipe[1], errPipe[1], reportPipe[1], artifactPipe[1], holdPipe[0], argsFD, devNull] where fd >= 0 {
             close(fd)
         }
+        if !hold { close(holdPipe[1]) }
         if spawnError != 0 || argsFD < 0 || devNull < 0 {
             for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] { close(fd) }
+            if hold { close(holdPipe[1]) }
             let stage = spawnError != 0 ? "spawn" : argsFD < 0 ? "plan-memfd" : "open-devnull"
-            return failure(stage, spawnError != 0 ? spawnError : errno, start: start, tier: plan.tier)
+            return .failure(.init(stage: stage, errno: spawnError != 0 ? spawnError : errno))
         }
         for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
+        return .success(
+            SpawnedHelper(
+                pid: pid, stdoutFD: outPipe[0], stderrFD: errPipe[0], reportFD: reportPipe[0],
+                artifactFD: artifactPipe[0], holdFD: hold ? holdPipe[1] : -1))
+    }
+
+    static func execute(_ plan: ExecutionPlan, cancel: CancelSignal) -> AttemptResult {
+        let start = monotonicSeconds()
+        let helper: SpawnedHelper
+        if let warm = plan.warm {
+            // Release the held launcher: the rest of its arguments, then end of file.
+            var bytes: [UInt8] = []
+            for argument in plan.arguments {
+                bytes += Array(argument.utf8)
+                bytes.append(0)
+            }
+            var offset = 0
+            var err: Int32 = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { write(warm.holdFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    err = errno
+                    break
+                }
+                offset += n
+            }
+            close(warm.holdFD)
+            if err != 0 {
+                warm.discard()
+                return failure("hold", err, start: start, tier: plan.tier)
+            }
+            helper = warm
+        } else {
+            switch spawn(helperPath: plan.helperPath, arguments: plan.arguments, seccompFD: plan.seccompFD, hold: false)
+            {
+            case .success(let spawned): helper = spawned
+            case .failure(let failure):
+                return Self.failure(failure.stage, failure.errno, start: start, tier: plan.tier)
+            }
+        }
+        let (pid, outPipe, errPipe, reportPipe, artifactPipe) = (
+            helper.pid, [helper.stdoutFD], [helper.stderrFD], [helper.reportFD], [helper.artifactFD]
+        )
 
         var loop = SupervisionLoop(
             pid: pid, pidfd: fb_pidfd_open(pid), stdoutFD: outPipe[0], stderrFD: errPipe[0], reportFD: reportPipe[0],

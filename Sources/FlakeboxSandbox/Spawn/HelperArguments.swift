@@ -11,6 +11,7 @@ struct HelperArguments: Sendable {
     static let seccompFD = 5
     static let argsFD = 6
     static let artifactFD = 7
+    static let holdFD = 8
 
     let policy: Policy
     let tier: IsolationTier
@@ -67,12 +68,31 @@ struct HelperArguments: Sendable {
     }
 
     /// The full command line of one attempt.
-    /// - Parameters:
-    ///   - workspaceSource: the checkout as the sandbox should see it: the original (overlay,
-    ///     writable) or a per-attempt copy (below the full tier).
     func arguments(
         for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String],
         privateTemp: String? = nil
+    ) -> [String] {
+        baseArguments(
+            for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, privateTemp: privateTemp)
+            + lateArguments(for: request, environment: environment)
+    }
+
+    /// What a held launcher gets last: the environment and the command.
+    func lateArguments(for request: AttemptRequest, environment: [String: String]) -> [String] {
+        var args: [String] = []
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            args += ["--setenv", "\(name)=\(value)"]
+        }
+        return args + ["--"] + request.command
+    }
+
+    /// Everything but the environment and the command: what a launcher needs to join its cgroups
+    /// and wait (see `WarmLaunchers`).
+    /// - Parameters:
+    ///   - workspaceSource: the checkout as the sandbox should see it: the original (overlay,
+    ///     writable) or a per-attempt copy (below the full tier).
+    func baseArguments(
+        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], privateTemp: String? = nil
     ) -> [String] {
         var args = common
         for path in cgroupProcs { args += ["--cgroup-procs", path] }
@@ -97,10 +117,7 @@ struct HelperArguments: Sendable {
             }
             args += ["--chdir", fs.workspace]
         }
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
-            args += ["--setenv", "\(name)=\(value)"]
-        }
-        return args + ["--"] + request.command
+        return args
     }
 
     /// Maps a sandbox path to the host path the minimal tier uses for it.
