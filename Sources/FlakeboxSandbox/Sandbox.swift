@@ -51,7 +51,7 @@ public final class Sandbox: Sendable {
     private static let sandboxSerial = Atomic<Int>(0)
     /// Groups left by supervisors that died without shutting down, removed once per process.
     private static let staleGroupsSwept: Bool = {
-        _ = CgroupManager.removeStaleGroups()
+        _ = CgroupManager.removeStaleGroups(support: .shared)
         return true
     }()
 
@@ -105,7 +105,8 @@ public final class Sandbox: Sendable {
                 // when the policy sets one.
                 var wanted: Set<CgroupController> = [.memory, .pids, .cpuacct]
                 if policy.limits.cpus != nil { wanted.insert(.cpu) }
-                let manager = try CgroupManager(parentName: "flakebox-\(getpid())-\(serial)", controllers: wanted)
+                let manager = try CgroupManager(
+                    support: .shared, parentName: "flakebox-\(getpid())-\(serial)", controllers: wanted)
                 let limits = policy.limits
                 cgroups = CgroupPool(
                     manager: manager,

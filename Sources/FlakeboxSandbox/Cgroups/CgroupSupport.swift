@@ -86,6 +86,10 @@ public struct CgroupSupport: Sendable, CustomStringConvertible {
         return "\(choice)\n\(v1)\n\(v2)"
     }
 
+    /// `detect()` once for the life of the process: probing makes and removes a group in every
+    /// hierarchy, tens of milliseconds that a job would otherwise pay for each sandbox it makes.
+    public static let shared = detect()
+
     /// Probes the calling process's cgroups. Leaves nothing behind: probe groups are removed again.
     public static func detect() -> CgroupSupport {
         let topology: CgroupTopology

@@ -46,7 +46,7 @@ public enum CapabilityProbe {
     public static func run(helperPath: String, identity: SandboxIdentity) -> IsolationReport {
         var layers: [IsolationReport.Layer] = []
         let kernel = kernelRelease()
-        let cgroups = CgroupSupport.detect()
+        let cgroups = CgroupSupport.shared
         let cgroupsUsable = cgroups.preferred != nil
         let cgroupDetail =
             cgroups.preferred.map {
@@ -115,7 +115,7 @@ public enum CapabilityProbe {
         let lower = "\(base)/lower"
         do {
             try WorkspaceFiles.makeDirectory("\(lower)/d/e", uid: nil, gid: nil, mode: 0o755)
-            _ = FileManager.default.createFile(atPath: "\(lower)/d/e/x", contents: Data("x".utf8))
+            WorkspaceFiles.writeFile("\(lower)/d/e/x", Array("x".utf8))
             try WorkspaceFiles.chownTree(lower, uid: identity.uid, gid: identity.gid)
         } catch {
             return Sandbox.harnessFailure("probe-workspace", error.errno ?? 0, tier: tier)
