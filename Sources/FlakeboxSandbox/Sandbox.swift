@@ -54,6 +54,11 @@ public final class Sandbox: Sendable {
         _ = CgroupManager.removeStaleGroups(support: .shared)
         return true
     }()
+    /// Scratch directories of dead supervisors, removed once per process.
+    private static let staleScratchSwept: Bool = {
+        ScratchSweeper.removeStale(in: ["/dev/shm", NSTemporaryDirectory()])
+        return true
+    }()
 
     public init(policy: Policy, options: Options = Options(), isolation: IsolationReport? = nil) throws(SandboxError) {
         guard let helper = options.helperPath ?? HelperLocator.helperPath() else {
@@ -81,6 +86,7 @@ public final class Sandbox: Sendable {
         self.options = options
         self.isolation = report
         self.tier = tier
+        _ = Self.staleScratchSwept
         serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
         self.helperPath = helper
 

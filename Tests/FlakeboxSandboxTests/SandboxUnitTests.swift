@@ -155,3 +155,30 @@ struct LauncherBinaryTests {
         }
     }
 }
+
+@Suite("Scratch sweeping")
+struct ScratchSweeperTests {
+    @Test("only flakebox-<pid> and flakebox-probe-<pid>-… names carry an owner")
+    func names() {
+        #expect(ScratchSweeper.ownerPID("flakebox-123") == 123)
+        #expect(ScratchSweeper.ownerPID("flakebox-probe-77-full") == 77)
+        for other in [
+            "flakebox-jobs", "flakebox-test-AB12", "flakebox-repo-1a", "flakebox-12x", "other-12", "flakebox-",
+        ] {
+            #expect(ScratchSweeper.ownerPID(other) == nil, "\(other)")
+        }
+    }
+
+    @Test("a dead supervisor's directory goes, a live one's and a foreign one stay")
+    func sweep() throws {
+        let root = NSTemporaryDirectory() + "flakebox-sweep-\(UUID().uuidString.prefix(8))"
+        defer { WorkspaceFiles.removeTree(root) }
+        // pid_max is at most 4194304: this pid cannot exist.
+        for name in ["flakebox-4194304/etc-x", "flakebox-\(getpid())/etc-y", "flakebox-jobs/job-z"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(name)", withIntermediateDirectories: true)
+        }
+        ScratchSweeper.removeStale(in: [root])
+        let left = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
+        #expect(left == ["flakebox-\(getpid())", "flakebox-jobs"].sorted())
+    }
+}
