@@ -17,7 +17,12 @@ let package = Package(
         .library(name: "FlakeboxCore", targets: ["FlakeboxCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The RunPod worker only: its HTTP client (TLS to api.runpod.ai) and the local API server.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libseccomp, as Debian ships it (libseccomp-dev); only the supervisor links it.
@@ -46,10 +51,26 @@ let package = Package(
             dependencies: ["FlakeboxSandbox", "CFlakeboxSpawn"],
             swiftSettings: swiftSettings
         ),
+        // RunPod's worker protocol over the Core; the only target with server dependencies.
+        .target(
+            name: "FlakeboxWorker",
+            dependencies: [
+                "FlakeboxCore",
+                "FlakeboxSandbox",
+                "CFlakeboxSpawn",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlakeboxCommands",
             dependencies: [
                 "FlakeboxCore",
+                "FlakeboxWorker",
                 "FlakeboxSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -66,6 +87,15 @@ let package = Package(
         .testTarget(
             name: "FlakeboxCoreTests",
             dependencies: ["FlakeboxCore", "FlakeboxSandbox", "flakebox-sandbox", "flakebox"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlakeboxWorkerTests",
+            dependencies: [
+                "FlakeboxWorker", "FlakeboxCore", "flakebox-sandbox", "flakebox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

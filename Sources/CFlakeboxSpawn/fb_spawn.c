@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,4 +85,8 @@ int fb_wifsignaled(int status) {
 }
 int fb_wtermsig(int status) {
     return WTERMSIG(status);
+}
+
+int fb_set_dumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0, 0, 0, 0);
 }

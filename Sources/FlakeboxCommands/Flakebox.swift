@@ -1,14 +1,15 @@
 import ArgumentParser
+import FlakeboxCore
 
 /// The `flakebox` command line.
 public struct Flakebox: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = FlakeboxVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "flakebox",
         abstract: "Hunt flaky tests: run a test command many times, each attempt in its own Linux sandbox.",
         version: version,
-        subcommands: [Run.self, Replay.self, Doctor.self, Exec.self, Bench.self]
+        subcommands: [Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self]
     )
 
     public init() {}

@@ -28,4 +28,8 @@ int fb_wexitstatus(int status);
 int fb_wifsignaled(int status);
 int fb_wtermsig(int status);
 
+/* prctl(PR_SET_DUMPABLE): a process that holds secrets hides its memory and environment from
+   other processes of its uid (/proc/PID/environ, /proc/PID/mem, ptrace). */
+int fb_set_dumpable(int dumpable);
+
 #endif

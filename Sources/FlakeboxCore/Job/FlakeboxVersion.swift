@@ -1,4 +1,4 @@
 /// The version every summary carries.
 public enum FlakeboxVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Builds a JSON object from keys in order and values that are JSON text already, so that a
+/// summary (megabytes, encoded once by the Core) is spliced in rather than decoded and encoded again.
+struct JSONText {
+    private var fields: [String] = []
+
+    mutating func add(_ key: String, json: some Sequence<UInt8>) {
+        fields.append(HandlerResult.jsonString(key) + ": " + String(decoding: Array(json), as: UTF8.self))
+    }
+
+    mutating func add(_ key: String, string: String) {
+        fields.append(HandlerResult.jsonString(key) + ": " + HandlerResult.jsonString(string))
+    }
+
+    mutating func add(_ key: String, number: Int) {
+        fields.append(HandlerResult.jsonString(key) + ": \(number)")
+    }
+
+    /// Any value JSONSerialization takes (objects of counts, arrays of strings…).
+    mutating func add(_ key: String, value: Any) {
+        let data =
+            (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]))
+            ?? Data("null".utf8)
+        add(key, json: data)
+    }
+
+    var bytes: [UInt8] { Array(("{" + fields.joined(separator: ", ") + "}").utf8) }
+}

@@ -1,0 +1,75 @@
+import CFlakeboxSpawn
+import FlakeboxCore
+import FlakeboxSandbox
+
+/// Picks the worker's mode as the SDK does (RUNPOD_PROTOCOL.md §1), after checking the machine:
+/// `--rp_serve_api` → local API; `--test_input`, or no `RUNPOD_WEBHOOK_GET_JOB` → local test
+/// run; otherwise the production worker.
+public struct WorkerLauncher: Sendable {
+    public struct Settings: Sendable {
+        public var serveAPI = false
+        public var apiHost = "localhost"
+        public var apiPort = 8000
+        public var testInput: String?
+        public var logLevel: String?
+        public var allowLocalRepositories = false
+        public var tier: IsolationTier?
+        public var worker = ProductionWorker.Options()
+
+        public init() {}
+    }
+
+    public var settings: Settings
+    public var environment: RunPodEnvironment
+
+    public init(settings: Settings, environment: RunPodEnvironment = RunPodEnvironment()) {
+        self.settings = settings
+        self.environment = environment
+    }
+
+    /// Runs the chosen mode to its end; the process exit code.
+    public func run() async -> Int32 {
+        // The worker holds the platform's API key: hide this process's memory and environment
+        // from other processes of its uid (at the minimal tier, a test runs as the same uid).
+        _ = fb_set_dumpable(0)
+        let threshold = (settings.logLevel ?? environment.logLevel).flatMap(WorkerLog.Level.init(name:)) ?? .info
+        let log = WorkerLog(threshold: threshold, json: environment.endpointID != nil)
+        log.info(
+            "--- Starting flakebox worker \(FlakeboxVersion.current) | RunPod worker protocol \(WorkerProtocol.sdkVersion) ---"
+        )
+        guard let helper = HelperLocator.helperPath() else {
+            log.error("The sandbox launcher \(HelperLocator.helperName) was not found; set FLAKEBOX_SANDBOX_HELPER.")
+            return 1
+        }
+        let report = CapabilityProbe.shared(helperPath: helper, identity: .current())
+        let tier = settings.tier ?? report.tier
+        if tier < .full {
+            log.warn(
+                "ISOLATION: attempts run at the \(tier) tier, not full; missing: \(report.missingSummary). "
+                    + "Every summary says so. See the README's Container section for the settings that give full.")
+        } else {
+            log.info("Isolation: the full tier (namespaces, overlay, seccomp, cgroup limits).")
+        }
+        if settings.allowLocalRepositories {
+            log.warn("--allow-local-repos: jobs may name local paths. For tests and local development only.")
+        }
+        let handler = FlakeboxJobHandler(
+            options: .init(
+                runner: .init(sandbox: .init(tier: settings.tier)),
+                allowLocalRepositories: settings.allowLocalRepositories))
+
+        if settings.serveAPI {
+            return await LocalAPIServer(
+                host: settings.apiHost, port: settings.apiPort, handler: handler, environment: environment, log: log
+            ).run()
+        }
+        if settings.testInput != nil || environment.urls == nil {
+            return await LocalTestRun(handler: handler, environment: environment, log: log).run(
+                testInput: settings.testInput)
+        }
+        guard let urls = environment.urls else { return 1 }
+        return await ProductionWorker(
+            environment: environment, urls: urls, handler: handler, options: settings.worker, log: log
+        ).run()
+    }
+}
