@@ -39,6 +39,8 @@ public struct ProductionWorker: Sendable {
 
     /// Runs until a shutdown signal; returns the process exit code (0).
     public func run() async -> Int32 {
+        // Installed before anything else starts: from here on SIGTERM means "shut down", never "die".
+        let signals = ShutdownSignal.stream()
         let http = RunPodHTTP(apiKey: environment.apiKey)
         let state = WorkerState()
         let poster = ResultPoster(http: http, urls: urls, log: log)
@@ -71,7 +73,7 @@ public struct ProductionWorker: Sendable {
         let grace = options.shutdownGrace
         let log = self.log
         let watcher = Task {
-            for await signal in ShutdownSignal.stream() {
+            for await signal in signals {
                 guard state.beginShutdown(deadline: .now + grace) else { continue }
                 let running = state.jobIDs
                 log.info(
