@@ -31,7 +31,8 @@ extension Flakebox {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any] ?? [:]
                 object["policy"] = [
-                    "name": policy, "usable": policyProblem == nil, "problem": policyProblem.map { $0 as Any } ?? NSNull(),
+                    "name": policy, "usable": policyProblem == nil,
+                    "problem": policyProblem.map { $0 as Any } ?? NSNull(),
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))

@@ -45,7 +45,8 @@ extension Flakebox {
         var progressInterval: Double = 5
 
         @Option(
-            help: "Seconds the running job may go on after SIGTERM before it is cut short and its partial result posted."
+            help:
+                "Seconds the running job may go on after SIGTERM before it is cut short and its partial result posted."
         )
         var shutdownGrace: Double = 5
 

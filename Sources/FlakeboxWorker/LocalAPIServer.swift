@@ -61,7 +61,9 @@ public struct LocalAPIServer: Sendable {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "flakebox"),
-            onServerRunning: { _ in log.info("Local API listening on http://\(address) (/run /runsync /status /cancel /health)") },
+            onServerRunning: { _ in
+                log.info("Local API listening on http://\(address) (/run /runsync /status /cancel /health)")
+            },
             // Hummingbird's own log lines would break the worker's JSON-lines log; ours say what matters.
             logger: Logger(label: "flakebox.local-api") { _ in SwiftLogNoOpLogHandler() })
         do {
@@ -123,7 +125,9 @@ struct Replies: Sendable {
             reply.add("status", string: "IN_QUEUE")
         case .running:
             reply.add("status", string: "IN_PROGRESS")
-            if let progress = await store.progress(of: id) { reply.add("output", json: ProgressReporter.json(progress)) }
+            if let progress = await store.progress(of: id) {
+                reply.add("output", json: ProgressReporter.json(progress))
+            }
         case .cancelled:
             reply.add("status", string: "CANCELLED")
         case .finished(let result):

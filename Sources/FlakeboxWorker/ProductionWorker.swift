@@ -78,7 +78,8 @@ public struct ProductionWorker: Sendable {
                 let running = state.jobIDs
                 log.info(
                     "\(ShutdownSignal.name(signal)) received: no more jobs are taken"
-                        + (running.isEmpty ? "." : "; the running job gets \(grace.seconds) s, then its partial result is posted."))
+                        + (running.isEmpty
+                            ? "." : "; the running job gets \(grace.seconds) s, then its partial result is posted."))
                 if running.isEmpty { loop.cancel() }
             }
         }

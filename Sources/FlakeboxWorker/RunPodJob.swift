@@ -53,7 +53,8 @@ public struct RunPodJob: Sendable, Equatable {
         guard let id, let input = object["input"] else {
             throw Rejection(message: "Job has missing field(s): id or input.", isDroppedJob: true)
         }
-        let data = (try? JSONSerialization.data(withJSONObject: input, options: [.fragmentsAllowed])) ?? Data("null".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: input, options: [.fragmentsAllowed])) ?? Data("null".utf8)
         return RunPodJob(id: id, input: data)
     }
 }

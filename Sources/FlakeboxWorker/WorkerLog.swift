@@ -6,7 +6,11 @@ import Synchronization
 /// set), `LEVEL  | job id | message` otherwise. Messages over 4096 characters are cut in the middle.
 public final class WorkerLog: Sendable {
     public enum Level: Int, Sendable, Comparable {
-        case trace = 5, debug = 10, info = 20, warn = 30, error = 40
+        case trace = 5
+        case debug = 10
+        case info = 20
+        case warn = 30
+        case error = 40
 
         public init?(name: String) {
             switch name.uppercased() {

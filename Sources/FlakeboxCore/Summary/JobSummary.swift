@@ -77,6 +77,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
         public var missing: [String]
         public var kernel: String
         public var rootless: Bool
+        /// Below the full tier: what the attempts did not get, in words (absent at the full tier).
+        public var warning: String?
     }
 
     public struct Timings: Sendable, Equatable, Codable {

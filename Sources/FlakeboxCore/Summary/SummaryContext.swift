@@ -73,7 +73,7 @@ struct SummaryContext {
         isolation = JobSummary.Isolation(
             tier: input.isolation.tier, layers: input.isolation.layers,
             missing: input.isolation.missing.map(\.name), kernel: input.isolation.kernel,
-            rootless: input.isolation.rootless)
+            rootless: input.isolation.rootless, warning: Self.isolationWarning(input.isolation))
 
         profiles = records.map { record in
             OutputBudgetAllocator.Profile(
@@ -183,5 +183,20 @@ struct SummaryContext {
                 outputBytesPerFailingAttempt: nil, outputBytesPerPassingAttempt: nil, attemptsWithCutOutput: 0,
                 listsShortened: limits != .standard, sentence: ""))
         return (summary, cutFailing, cutPassing)
+    }
+
+    /// Said in every summary below the full tier, so that nobody reads a weaker run as a full one.
+    static func isolationWarning(_ report: IsolationReport) -> String? {
+        let missing = report.missing.map(\.name).joined(separator: ", ")
+        switch report.tier {
+        case .full:
+            return nil
+        case .reduced:
+            return "REDUCED ISOLATION: attempts ran without \(missing); each missing layer is listed in `layers`."
+        case .minimal:
+            return "MINIMAL ISOLATION: no namespaces (missing \(missing)). Attempts shared the host's network and "
+                + "process space: parallel attempts can collide on ports, and a test can see and signal other "
+                + "processes. Each attempt still had its own copy of the checkout, TMPDIR and HOME, rlimits and seccomp."
+        }
     }
 }
