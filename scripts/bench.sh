@@ -61,27 +61,73 @@ rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$wo
 awk -v k="$rss" 'BEGIN { printf "supervisor peak RSS: %.1f MB (target <= 64)\n", k / 1024 }'
 
 echo
-echo "== the RunPod worker against a stand-in platform (scripts/runpod-standin.py) =="
-port=$((20000 + RANDOM % 20000))
-: > "$work/jobs.jsonl"
-python3 scripts/runpod-standin.py "$port" "$work/jobs.jsonl" 1 > "$work/standin.log" &
-standin=$!
-base="http://127.0.0.1:$port/v2/EP"
-sleep 0.5
-RUNPOD_WEBHOOK_GET_JOB="$base/job-take/\$ID?gpu=EMULATED" \
-  RUNPOD_WEBHOOK_POST_OUTPUT="$base/job-done/\$RUNPOD_POD_ID/\$ID?gpu=EMULATED" \
-  RUNPOD_WEBHOOK_PING="$base/ping/\$RUNPOD_POD_ID?gpu=EMULATED" RUNPOD_PING_INTERVAL=10000 \
-  RUNPOD_AI_API_KEY=bench RUNPOD_POD_ID=bench \
-  "$bin/flakebox" worker --allow-local-repos > "$work/worker.log" 2>&1 &
-worker=$!
-trap 'kill $worker $standin 2>/dev/null; rm -rf "$work"' EXIT
-sleep 5  # started, probed, long-polling: idle
-idle=$(awk '/^VmRSS/ { print $2 }' "/proc/$worker/status")
-awk -v k="$idle" 'BEGIN { printf "worker idle RSS (taking jobs, heartbeat on): %.1f MB (target <= 30)\n", k / 1024 }'
-awk '/^RssAnon|^RssFile/ { printf "  %s %.1f MB\n", $1, $2 / 1024 }' "/proc/$worker/status"
+echo "== the RunPod worker against a stand-in platform (scripts/runpod-standin.py), beside the official SDK =="
+# The baseline: RunPod's Python SDK (1.12.0, from PyPI) with the handler one would write without
+# flakebox worker: it runs `flakebox run --json` per job. Kept in .build-bench-sdk between runs.
+sdk_python=""
+if [ "${NO_SDK:-0}" != 1 ]; then
+  if [ ! -x .build-bench-sdk/bin/python ]; then
+    python3 -m venv .build-bench-sdk && .build-bench-sdk/bin/pip install -q runpod==1.12.0 > /dev/null 2>&1 \
+      || rm -rf .build-bench-sdk
+  fi
+  [ -x .build-bench-sdk/bin/python ] && sdk_python=$(pwd)/.build-bench-sdk/bin/python
+fi
+cat > "$work/sdk_handler.py" <<'PY'
+import json, os, subprocess, tempfile
+import runpod
 
-# One job, alternately as `flakebox run` and through the worker; the worker's time runs from the
-# platform handing the job over to the platform receiving its result.
+def handler(job):
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(job["input"], f)
+        f.flush()
+        run = subprocess.run([os.environ["FLAKEBOX_BIN"], "run", "--input", f.name, "--json"],
+                             capture_output=True, text=True)
+    return json.loads(run.stdout) if run.stdout.strip() else {"error": run.stderr[-2000:]}
+
+runpod.serverless.start({"handler": handler})
+PY
+
+# start_platform NAME: a stand-in platform on a free port, its URLs exported for the next worker.
+start_platform() {
+  local port=$((20000 + RANDOM % 20000))
+  : > "$work/$1.jobs"
+  python3 scripts/runpod-standin.py "$port" "$work/$1.jobs" 1 > "$work/$1.log" &
+  pids+=($!)
+  local base="http://127.0.0.1:$port/v2/EP"
+  export RUNPOD_WEBHOOK_GET_JOB="$base/job-take/\$ID?gpu=EMULATED"
+  export RUNPOD_WEBHOOK_POST_OUTPUT="$base/job-done/\$RUNPOD_POD_ID/\$ID?gpu=EMULATED"
+  export RUNPOD_WEBHOOK_PING="$base/ping/\$RUNPOD_POD_ID?gpu=EMULATED"
+  export RUNPOD_PING_INTERVAL=10000 RUNPOD_AI_API_KEY=bench RUNPOD_POD_ID=bench
+  sleep 0.5
+}
+# rss PID...: the summed VmRSS of the processes, in MB.
+rss() { for p in "$@"; do awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'; }
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+
+start_platform worker
+"$bin/flakebox" worker --allow-local-repos > "$work/worker.out" 2>&1 &
+worker=$!
+pids+=("$worker")
+if [ -n "$sdk_python" ]; then
+  start_platform sdk
+  FLAKEBOX_BIN="$bin/flakebox" RUNPOD_SKIP_AUTO_SYSTEM_CHECKS=true RUNPOD_LOG_LEVEL=ERROR \
+    "$sdk_python" "$work/sdk_handler.py" > "$work/sdk.out" 2>&1 &
+  pids+=($!)
+  sdk=$!
+fi
+unset RUNPOD_WEBHOOK_GET_JOB RUNPOD_WEBHOOK_POST_OUTPUT RUNPOD_WEBHOOK_PING RUNPOD_AI_API_KEY RUNPOD_POD_ID
+sleep 6  # started, probed, long-polling, heartbeat on: idle
+echo "| idle, taking jobs, heartbeat on | RSS |"
+echo "|---|---:|"
+echo "| flakebox worker | **$(rss "$worker") MB** (target <= 30) |"
+if [ -n "$sdk_python" ]; then
+  # The SDK runs its heartbeat in a second process.
+  echo "| runpod 1.12.0 SDK worker (main + heartbeat process) | $(rss "$sdk" $(pgrep -P "$sdk" || true)) MB |"
+fi
+
+# One job, in turn as `flakebox run`, through the worker and through the SDK; the workers' times
+# run from the platform handing the job over to the platform receiving its result.
 rounds=${WORKER_ROUNDS:-5}
 job_runs=${WORKER_JOB_RUNS:-40}
 : > "$work/cli.txt"
@@ -89,28 +135,44 @@ for round in $(seq "$rounds"); do
   start=$(date +%s.%N)
   "$bin/flakebox" run --repo "$job" --runs "$job_runs" --parallelism 4 --json -- "$cmd" > /dev/null || true
   echo "$(date +%s.%N) - $start" | bc >> "$work/cli.txt"
-  python3 -c 'import json,sys; print(json.dumps({"id": sys.argv[1], "input": {"repo": sys.argv[2],
-    "test_command": sys.argv[3], "runs": int(sys.argv[4]), "parallelism": 4}}))' \
-    "bench-$round" "$job" "$cmd" "$job_runs" >> "$work/jobs.jsonl"
-  until grep -q "job-done/bench/bench-$round?.*\"output\": {\"advice" "$work/standin.log"; do sleep 0.2; done
+  for platform in worker ${sdk_python:+sdk}; do
+    python3 -c 'import json,sys; print(json.dumps({"id": sys.argv[1], "input": {"repo": sys.argv[2],
+      "test_command": sys.argv[3], "runs": int(sys.argv[4]), "parallelism": 4}}))' \
+      "bench-$round" "$job" "$cmd" "$job_runs" >> "$work/$platform.jobs"
+    until python3 - "$work/$platform.log" "/bench-$round?" <<'PY'
+import json, sys
+events = map(json.loads, open(sys.argv[1]))
+sys.exit(0 if any(e["method"] == "POST" and sys.argv[2] in e["path"] and "status" not in e.get("body", {})
+                  for e in events) else 1)
+PY
+    do sleep 0.2; done
+  done
 done
-python3 - "$work/standin.log" "$work/cli.txt" "$job_runs" <<'PY'
-import json, statistics, sys
-events = [json.loads(line) for line in open(sys.argv[1])]
-taken = {}
-worker = []
-for e in events:
-    if e["method"] == "GET" and "/job-take/" in e["path"] and e["status"] == 200:
-        taken[len(taken) + 1] = e["t"]
-    if e["method"] == "POST" and "/job-done/" in e["path"] and "status" not in e.get("body", {}):
-        worker.append(e["t"] - taken[len(worker) + 1])
-cli = [float(line) for line in open(sys.argv[2])]
-progress = sum(1 for e in events if e["method"] == "POST" and e.get("body", {}).get("status") == "IN_PROGRESS")
-w, c = statistics.median(worker), statistics.median(cli)
-print(f"| {sys.argv[3]} runs, parallelism 4, {len(cli)} rounds each | median wall s |")
+python3 - "$work" "$job_runs" <<'PY'
+import json, os, statistics, sys
+work = sys.argv[1]
+def handled(name):
+    """Seconds from each job-take that handed a job over to the job's final job-done post."""
+    path = os.path.join(work, name + ".log")
+    if not os.path.exists(path):
+        return None, 0
+    events = [json.loads(line) for line in open(path)]
+    taken = [e["t"] for e in events if e["method"] == "GET" and "/job-take/" in e["path"] and e["status"] == 200]
+    done = [e["t"] for e in events
+            if e["method"] == "POST" and "/job-done/" in e["path"] and "status" not in e.get("body", {})]
+    progress = sum(1 for e in events if e["method"] == "POST" and e.get("body", {}).get("status") == "IN_PROGRESS")
+    return [d - t for t, d in zip(taken, done)], progress
+cli = [float(line) for line in open(os.path.join(work, "cli.txt"))]
+worker, progress = handled("worker")
+sdk, _ = handled("sdk")
+c, w = statistics.median(cli), statistics.median(worker)
+print()
+print(f"| one job: {sys.argv[2]} runs, parallelism 4 ({len(cli)} rounds each, in turn) | median wall s |")
 print("|---|---:|")
-print(f"| flakebox run (clone, setup probe, sandboxes, summary) | {c:.2f} |")
+print(f"| flakebox run | {c:.2f} |")
 print(f"| flakebox worker: job handed over → result received ({progress} progress posts) | {w:.2f} |")
+if sdk:
+    print(f"| runpod 1.12.0 SDK, handler running `flakebox run --json` | {statistics.median(sdk):.2f} |")
 print(f"worker / flakebox run: {w / c:.3f} (target <= 1.05)")
 PY
 kill -TERM "$worker"

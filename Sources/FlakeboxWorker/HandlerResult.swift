@@ -30,10 +30,13 @@ public enum HandlerResult: Sendable, Equatable {
     public func body(hostname: String, workerID: String) -> [UInt8] {
         switch self {
         case .output(let summary):
-            return Array("{\"output\": ".utf8) + Array(summary) + Array("}".utf8)
+            var reply = JSONText()
+            reply.add("output", json: summary)
+            return reply.bytes
         case .failure, .exception:
-            let error = errorValue(hostname: hostname, workerID: workerID) ?? ""
-            return Self.json(["error": error])
+            var reply = JSONText()
+            reply.add("error", string: errorValue(hostname: hostname, workerID: workerID) ?? "")
+            return reply.bytes
         }
     }
 
@@ -41,23 +44,13 @@ public enum HandlerResult: Sendable, Equatable {
     static func errorInfo(type: String, message: String, traceback: String, hostname: String, workerID: String)
         -> String
     {
-        let pairs: KeyValuePairs<String, String> = [
-            "error_type": type, "error_message": message, "error_traceback": traceback, "hostname": hostname,
-            "worker_id": workerID, "runpod_version": WorkerProtocol.sdkVersion,
-        ]
-        let fields = pairs.map { "\(jsonString($0.key)): \(jsonString($0.value))" }
-        return "{" + fields.joined(separator: ", ") + "}"
-    }
-
-    static func json(_ object: [String: String]) -> [UInt8] {
-        let fields = object.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)): \(jsonString($0.value))" }
-        return Array(("{" + fields.joined(separator: ", ") + "}").utf8)
-    }
-
-    /// A JSON string literal; non-ASCII kept as UTF-8 (`ensure_ascii=False`, as the SDK posts).
-    static func jsonString(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data()
-        let array = String(decoding: data, as: UTF8.self)
-        return String(array.dropFirst().dropLast())
+        var info = JSONText()
+        info.add("error_type", string: type)
+        info.add("error_message", string: message)
+        info.add("error_traceback", string: traceback)
+        info.add("hostname", string: hostname)
+        info.add("worker_id", string: workerID)
+        info.add("runpod_version", string: WorkerProtocol.sdkVersion)
+        return String(decoding: info.bytes, as: UTF8.self)
     }
 }

@@ -6,15 +6,15 @@ struct JSONText {
     private var fields: [String] = []
 
     mutating func add(_ key: String, json: some Sequence<UInt8>) {
-        fields.append(HandlerResult.jsonString(key) + ": " + String(decoding: Array(json), as: UTF8.self))
+        fields.append(JSONText.quoted(key) + ": " + String(decoding: Array(json), as: UTF8.self))
     }
 
     mutating func add(_ key: String, string: String) {
-        fields.append(HandlerResult.jsonString(key) + ": " + HandlerResult.jsonString(string))
+        fields.append(JSONText.quoted(key) + ": " + JSONText.quoted(string))
     }
 
     mutating func add(_ key: String, number: Int) {
-        fields.append(HandlerResult.jsonString(key) + ": \(number)")
+        fields.append(JSONText.quoted(key) + ": \(number)")
     }
 
     /// Any value JSONSerialization takes (objects of counts, arrays of strings…).
@@ -26,4 +26,11 @@ struct JSONText {
     }
 
     var bytes: [UInt8] { Array(("{" + fields.joined(separator: ", ") + "}").utf8) }
+
+    /// A JSON string literal, non-ASCII kept as UTF-8 (`ensure_ascii=False`, as the SDK posts).
+    static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data()
+        let array = String(decoding: data, as: UTF8.self)
+        return String(array.dropFirst().dropLast())
+    }
 }

@@ -37,10 +37,12 @@ struct ResultPoster: Sendable {
 
     /// `{"status": "IN_PROGRESS", "output": progress}`, as `runpod.serverless.progress_update` posts.
     func postProgress(_ progress: [UInt8], jobID: String) async {
-        let body = Array(#"{"status": "IN_PROGRESS", "output": "#.utf8) + progress + Array("}".utf8)
+        var body = JSONText()
+        body.add("status", string: "IN_PROGRESS")
+        body.add("output", json: progress)
         do {
             let reply = try await http.postResult(
-                urls.jobDone(jobID: jobID), jobID: jobID, body: body, timeout: .seconds(10))
+                urls.jobDone(jobID: jobID), jobID: jobID, body: body.bytes, timeout: .seconds(10))
             if !reply.isSuccess { log.debug("Progress update refused: HTTP \(reply.status)", job: jobID) }
         } catch {
             log.debug("Progress update failed: \(error)", job: jobID)

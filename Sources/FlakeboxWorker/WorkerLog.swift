@@ -66,10 +66,9 @@ public final class WorkerLog: Sendable {
 
     func format(_ level: Level, _ message: String, _ job: String?) -> String {
         if json {
-            var object: [String: Any] = ["message": message, "level": level.name]
-            object["requestId"] = job ?? NSNull()
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            // The SDK's key order: {"requestId", "message", "level"}.
+            let request = job.map(JSONText.quoted) ?? "null"
+            return #"{"requestId": \#(request), "message": \#(JSONText.quoted(message)), "level": "\#(level.name)"}"#
         }
         let padded = level.name.padding(toLength: 7, withPad: " ", startingAt: 0)
         return job.map { "\(padded)| \($0) | \(message)" } ?? "\(padded)| \(message)"
