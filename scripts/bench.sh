@@ -67,8 +67,9 @@ echo "== the RunPod worker against a stand-in platform (scripts/runpod-standin.p
 sdk_python=""
 if [ "${NO_SDK:-0}" != 1 ]; then
   if [ ! -x .build-bench-sdk/bin/python ]; then
-    python3 -m venv .build-bench-sdk && .build-bench-sdk/bin/pip install -q runpod==1.12.0 > /dev/null 2>&1 \
-      || rm -rf .build-bench-sdk
+    if ! { python3 -m venv .build-bench-sdk && .build-bench-sdk/bin/pip install -q runpod==1.12.0 > /dev/null 2>&1; }; then
+      rm -rf .build-bench-sdk
+    fi
   fi
   [ -x .build-bench-sdk/bin/python ] && sdk_python=$(pwd)/.build-bench-sdk/bin/python
 fi
@@ -105,13 +106,20 @@ rss() { for p in "$@"; do awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done | 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
+# The worker as the image ships it: release, static Swift runtime, staged by scripts/image.sh.
+scripts/image.sh build "$work/image" > /dev/null
+wbin="$work/image/usr/local/bin"
 start_platform worker
-"$bin/flakebox" worker --allow-local-repos > "$work/worker.out" 2>&1 &
+env -u FLAKEBOX_SANDBOX_HELPER "$wbin/flakebox" worker --allow-local-repos > "$work/worker.out" 2>&1 &
 worker=$!
 pids+=("$worker")
+start_platform dev
+"$bin/flakebox" worker > "$work/dev.out" 2>&1 &
+dev=$!
+pids+=("$dev")
 if [ -n "$sdk_python" ]; then
   start_platform sdk
-  FLAKEBOX_BIN="$bin/flakebox" RUNPOD_SKIP_AUTO_SYSTEM_CHECKS=true RUNPOD_LOG_LEVEL=ERROR \
+  FLAKEBOX_BIN="$wbin/flakebox" RUNPOD_SKIP_AUTO_SYSTEM_CHECKS=true RUNPOD_LOG_LEVEL=ERROR \
     "$sdk_python" "$work/sdk_handler.py" > "$work/sdk.out" 2>&1 &
   pids+=($!)
   sdk=$!
@@ -120,10 +128,12 @@ unset RUNPOD_WEBHOOK_GET_JOB RUNPOD_WEBHOOK_POST_OUTPUT RUNPOD_WEBHOOK_PING RUNP
 sleep 6  # started, probed, long-polling, heartbeat on: idle
 echo "| idle, taking jobs, heartbeat on | RSS |"
 echo "|---|---:|"
-echo "| flakebox worker | **$(rss "$worker") MB** (target <= 30) |"
+echo "| flakebox worker, the image's build (static Swift runtime) | **$(rss "$worker") MB** (target <= 30) |"
+echo "| flakebox worker, this checkout's release build (Swift runtime in shared libraries) | $(rss "$dev") MB |"
 if [ -n "$sdk_python" ]; then
   # The SDK runs its heartbeat in a second process.
-  echo "| runpod 1.12.0 SDK worker (main + heartbeat process) | $(rss "$sdk" $(pgrep -P "$sdk" || true)) MB |"
+  mapfile -t sdk_children < <(pgrep -P "$sdk" || true)
+  echo "| runpod 1.12.0 SDK worker (main + heartbeat process) | $(rss "$sdk" "${sdk_children[@]}") MB |"
 fi
 
 # One job, in turn as `flakebox run`, through the worker and through the SDK; the workers' times
@@ -133,7 +143,8 @@ job_runs=${WORKER_JOB_RUNS:-40}
 : > "$work/cli.txt"
 for round in $(seq "$rounds"); do
   start=$(date +%s.%N)
-  "$bin/flakebox" run --repo "$job" --runs "$job_runs" --parallelism 4 --json -- "$cmd" > /dev/null || true
+  env -u FLAKEBOX_SANDBOX_HELPER "$wbin/flakebox" run --repo "$job" --runs "$job_runs" --parallelism 4 --json \
+    -- "$cmd" > /dev/null || true
   echo "$(date +%s.%N) - $start" | bc >> "$work/cli.txt"
   for platform in worker ${sdk_python:+sdk}; do
     python3 -c 'import json,sys; print(json.dumps({"id": sys.argv[1], "input": {"repo": sys.argv[2],
@@ -175,5 +186,5 @@ if sdk:
     print(f"| runpod 1.12.0 SDK, handler running `flakebox run --json` | {statistics.median(sdk):.2f} |")
 print(f"worker / flakebox run: {w / c:.3f} (target <= 1.05)")
 PY
-kill -TERM "$worker"
-wait "$worker" || true
+kill -TERM "$worker" "$dev"
+wait "$worker" "$dev" || true

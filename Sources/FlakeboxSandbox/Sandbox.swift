@@ -33,7 +33,8 @@ public final class Sandbox: Sendable {
 
     public let policy: Policy
     public let options: Options
-    /// What the machine allows, as measured.
+    /// What this sandbox's attempts get: the machine's measured layers, less those that a weaker
+    /// tier asked for leaves out.
     public let isolation: IsolationReport
     /// The tier every attempt of this sandbox runs at.
     public let tier: IsolationTier
@@ -84,7 +85,7 @@ public final class Sandbox: Sendable {
         }
         self.policy = policy
         self.options = options
-        self.isolation = report
+        self.isolation = report.at(tier)
         self.tier = tier
         _ = Self.staleScratchSwept
         serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
@@ -253,14 +254,43 @@ public final class Sandbox: Sendable {
         }
         defer { if let scratch { WorkspaceFiles.removeTree(scratch) } }
 
+        var environment = environment(for: request, privateTemp: privateTemp)
+        if tier == .minimal && source != request.workspace {
+            // No mount namespace: the copy cannot appear at the workspace path, so the paths that
+            // name it (a venv's PATH, pytest's --junitxml) are pointed at the copy instead.
+            environment = environment.mapValues {
+                Self.remapPath(in: $0, from: policy.filesystem.workspace, to: source)
+            }
+        }
         let arguments = helperArguments.arguments(
             for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
-            environment: environment(for: request, privateTemp: privateTemp), privateTemp: privateTemp)
+            environment: environment, privateTemp: privateTemp)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
             outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer)
         return await AttemptExecution.run(plan)
+    }
+
+    /// `value` with every whole-path mention of `from` (after the start, `=`, `:`, `;` or a space,
+    /// and before the end, `/`, `:`, `;` or a space) made `to`.
+    static func remapPath(in value: String, from: String, to: String) -> String {
+        guard !from.isEmpty, value.contains(from) else { return value }
+        let before: Set<Character> = ["=", ":", ";", " "]
+        let after: Set<Character> = ["/", ":", ";", " "]
+        var out = ""
+        var rest = Substring(value)
+        while let range = rest.range(of: from) {
+            let startsPath =
+                range.lowerBound == rest.startIndex
+                ? (out.isEmpty || before.contains(out.last!))
+                : before.contains(rest[rest.index(before: range.lowerBound)])
+            let endsPath = range.upperBound == rest.endIndex || after.contains(rest[range.upperBound])
+            out += rest[..<range.lowerBound]
+            out += startsPath && endsPath ? to : from
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
     }
 
     static func warmKey(_ request: AttemptRequest) -> String {

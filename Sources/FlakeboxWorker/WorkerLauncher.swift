@@ -14,6 +14,10 @@ public struct WorkerLauncher: Sendable {
         public var logLevel: String?
         public var allowLocalRepositories = false
         public var tier: IsolationTier?
+        /// The attempts' policy when a job names none; `runpod` also runs at the minimal tier,
+        /// which is all an unprivileged container gives.
+        public var policy = "runpod"
+        public var setupPolicy = "runpod-setup"
         public var worker = ProductionWorker.Options()
 
         public init() {}
@@ -41,8 +45,9 @@ public struct WorkerLauncher: Sendable {
             log.error("The sandbox launcher \(HelperLocator.helperName) was not found; set FLAKEBOX_SANDBOX_HELPER.")
             return 1
         }
-        let report = CapabilityProbe.shared(helperPath: helper, identity: .current())
-        let tier = settings.tier ?? report.tier
+        let machine = CapabilityProbe.shared(helperPath: helper, identity: .current())
+        let report = machine.at(settings.tier ?? machine.tier)
+        let tier = report.tier
         if tier < .full {
             log.warn(
                 "ISOLATION: attempts run at the \(tier) tier, not full; missing: \(report.missingSummary). "
@@ -55,7 +60,9 @@ public struct WorkerLauncher: Sendable {
         }
         let handler = FlakeboxJobHandler(
             options: .init(
-                runner: .init(sandbox: .init(tier: settings.tier)),
+                runner: .init(
+                    sandbox: .init(tier: settings.tier), defaultPolicy: settings.policy,
+                    setupPolicy: settings.setupPolicy),
                 allowLocalRepositories: settings.allowLocalRepositories))
 
         if settings.serveAPI {

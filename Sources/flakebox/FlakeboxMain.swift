@@ -3,6 +3,8 @@ import FlakeboxCommands
 
 /// The executable only hands over to the command library, where the commands can be tested.
 @main
-struct FlakeboxMain: AsyncMainProtocol {
-    typealias Command = Flakebox
+enum FlakeboxMain {
+    static func main() async {
+        await Flakebox.main()
+    }
 }

@@ -182,3 +182,52 @@ struct ScratchSweeperTests {
         #expect(left == ["flakebox-\(getpid())", "flakebox-jobs"].sorted())
     }
 }
+
+@Suite("Minimal-tier paths and reports")
+struct MinimalTierUnitTests {
+    @Test("workspace paths in the environment point at the copy, whole paths only")
+    func remapPath() {
+        let copy = "/tmp/fb/attempt-1/workspace"
+        #expect(Sandbox.remapPath(in: "/workspace", from: "/workspace", to: copy) == copy)
+        #expect(
+            Sandbox.remapPath(in: "--junitxml=/workspace/.flakebox-junit.xml -x", from: "/workspace", to: copy)
+                == "--junitxml=\(copy)/.flakebox-junit.xml -x")
+        #expect(
+            Sandbox.remapPath(in: "/workspace/.venv/bin:/usr/bin", from: "/workspace", to: copy)
+                == "\(copy)/.venv/bin:/usr/bin")
+        #expect(
+            Sandbox.remapPath(in: "/workspaces/x:/a/workspace", from: "/workspace", to: copy)
+                == "/workspaces/x:/a/workspace")
+        #expect(Sandbox.remapPath(in: "a:/workspace b=/workspace", from: "/workspace", to: "/c") == "a:/c b=/c")
+    }
+
+    @Test("a tier asked below the machine's reports the layers it leaves out")
+    func reportAtTier() {
+        let full = IsolationReport(
+            tier: .full,
+            layers: [
+                .init(name: "namespaces", available: true, detail: "all"),
+                .init(name: "overlayfs", available: true, detail: "yes"),
+                .init(name: "seccomp", available: true, detail: "yes"),
+                .init(name: "cgroups", available: true, detail: "v1"),
+            ], kernel: "6", rootless: false, cgroupsUsable: true)
+        #expect(full.at(.full) == full)
+        let minimal = full.at(.minimal)
+        #expect(minimal.tier == .minimal)
+        #expect(
+            minimal.missing.map(\.name) == ["namespaces", "overlayfs", "network isolation", "pid isolation"])
+        #expect(minimal.layers.first { $0.name == "seccomp" }?.available == true)
+        #expect(full.at(.reduced).missing.map(\.name) == ["overlayfs"])
+    }
+
+    @Test("the RunPod policies are the default ones at any tier")
+    func runpodPolicies() throws {
+        let store = PolicyStore.standard()
+        let runpod = try store.load("runpod")
+        let setup = try store.load("runpod-setup")
+        let strict = try store.load("default")
+        #expect(runpod.minimumTier == .minimal && setup.minimumTier == .minimal)
+        #expect(runpod.network == strict.network && runpod.limits == strict.limits)
+        #expect(setup.network == .host)
+    }
+}

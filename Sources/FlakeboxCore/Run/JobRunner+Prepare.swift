@@ -31,7 +31,7 @@ extension JobRunner {
 
         var policy: Policy
         do {
-            policy = try options.policies.load(input.policy ?? "default")
+            policy = try options.policies.load(input.policy ?? options.defaultPolicy)
         } catch {
             throw JobError(.policy, "\(error)")
         }
@@ -53,7 +53,7 @@ extension JobRunner {
         if step.needsSetupSandbox {
             let setupSandbox: Sandbox
             do {
-                setupSandbox = try Sandbox(policy: options.policies.load("setup"), options: options.sandbox)
+                setupSandbox = try Sandbox(policy: options.policies.load(options.setupPolicy), options: options.sandbox)
             } catch {
                 throw JobError(.policy, "setup policy: \(error)")
             }

@@ -20,21 +20,29 @@ public struct JobRunner: Sendable {
         public var firstAttempt: Int
         /// Sees every attempt's output as it arrives (attempt number, stream, bytes).
         public var outputObserver: (@Sendable (Int, StandardStream, [UInt8]) -> Void)?
+        /// The attempts' policy when the job names none.
+        public var defaultPolicy: String
+        /// The policy the setup step (dependency installation) runs under.
+        public var setupPolicy: String
 
         public init(
             policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
             progress: (@Sendable (JobProgress) -> Void)? = nil,
             attemptFinished: (@Sendable (AttemptRecord) -> Void)? = nil, replayTemplate: String? = nil,
-            firstAttempt: Int = 0, outputObserver: (@Sendable (Int, StandardStream, [UInt8]) -> Void)? = nil
+            firstAttempt: Int = 0, outputObserver: (@Sendable (Int, StandardStream, [UInt8]) -> Void)? = nil,
+            defaultPolicy: String = "default", setupPolicy: String = "setup"
         ) {
             self.policies = policies
-            self.workRoot = workRoot ?? NSTemporaryDirectory() + "flakebox-jobs"
+            // One per uid: a directory another user made first would not be writable.
+            self.workRoot = workRoot ?? NSTemporaryDirectory() + "flakebox-jobs-\(getuid())"
             self.sandbox = sandbox
             self.progress = progress
             self.attemptFinished = attemptFinished
             self.replayTemplate = replayTemplate
             self.firstAttempt = firstAttempt
             self.outputObserver = outputObserver
+            self.defaultPolicy = defaultPolicy
+            self.setupPolicy = setupPolicy
         }
     }
 

@@ -26,4 +26,27 @@ public struct IsolationReport: Sendable, Codable, Equatable {
         let names = missing.map { "\($0.name) (\($0.detail))" }
         return names.isEmpty ? "nothing" : names.joined(separator: "; ")
     }
+
+    /// What attempts get when they run at `tier`, below what the machine allows (`--tier`): the
+    /// layers that tier leaves out are reported missing, with that reason.
+    public func at(_ tier: IsolationTier) -> IsolationReport {
+        guard tier < self.tier else { return self }
+        var report = self
+        report.tier = tier
+        let reason = "not used: the \(tier) tier was asked for"
+        let unused: Set<String> = tier == .minimal ? ["namespaces", "overlayfs"] : ["overlayfs"]
+        report.layers = layers.map { layer in
+            unused.contains(layer.name) && layer.available
+                ? Layer(name: layer.name, available: false, detail: reason) : layer
+        }
+        if tier == .minimal && !layers.contains(where: { $0.name == "network isolation" }) {
+            report.layers.append(
+                Layer(
+                    name: "network isolation", available: false,
+                    detail: "no network namespace: the host network is reachable"))
+            report.layers.append(
+                Layer(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
+        }
+        return report
+    }
 }
