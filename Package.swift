@@ -84,17 +84,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What more than one test target uses (a git repository made for a test).
+        .target(
+            name: "FlakeboxTestSupport",
+            dependencies: ["FlakeboxCore"],
+            path: "Tests/FlakeboxTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FlakeboxCoreTests",
-            dependencies: ["FlakeboxCore", "FlakeboxSandbox", "flakebox-sandbox", "flakebox"],
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox", "flakebox"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FlakeboxWorkerTests",
             dependencies: [
-                "FlakeboxWorker", "FlakeboxCore", "flakebox-sandbox", "flakebox",
+                "FlakeboxWorker", "FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox",
+                "flakebox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,15 +7,17 @@ struct JobTaker: Sendable {
     let http: RunPodHTTP
     let urls: RunPodURLs
     let log: WorkerLog
+    let state: WorkerState
     /// Jobs arrive as JSON; a body over this is refused (RunPod's own input limit is 10–20 MB).
     static let maxJobBytes = 32 << 20
     static let emptyReplyFloor = Duration.milliseconds(100)
     static let maxBackoff = Duration.seconds(30)
 
-    /// Polls until a job (or a batch) arrives; empty when the task is cancelled.
+    /// Polls until a job (or a batch) arrives; empty when the task is cancelled or shutdown has
+    /// begun (a poll already in flight is still answered: a job it brings is not dropped).
     func next() async -> [RunPodJob] {
         var backoff = Duration.seconds(1)
-        while !Task.isCancelled {
+        while !Task.isCancelled && !state.isShuttingDown {
             let started = ContinuousClock.now
             let reply: HTTPReply
             do {

@@ -44,7 +44,7 @@ public struct ProductionWorker: Sendable {
         let http = RunPodHTTP(apiKey: environment.apiKey)
         let state = WorkerState()
         let poster = ResultPoster(http: http, urls: urls, log: log)
-        let taker = JobTaker(http: http, urls: urls, log: log)
+        let taker = JobTaker(http: http, urls: urls, log: log, state: state)
 
         var background: [Task<Void, Never>] = []
         if environment.sendsHeartbeats {
@@ -74,13 +74,15 @@ public struct ProductionWorker: Sendable {
         let log = self.log
         let watcher = Task {
             for await signal in signals {
-                guard state.beginShutdown(deadline: .now + grace) else { continue }
-                let running = state.jobIDs
+                let deadline = ContinuousClock.now + grace
+                guard state.beginShutdown(deadline: deadline) else { continue }
                 log.info(
-                    "\(ShutdownSignal.name(signal)) received: no more jobs are taken"
-                        + (running.isEmpty
-                            ? "." : "; the running job gets \(grace.seconds) s, then its partial result is posted."))
-                if running.isEmpty { loop.cancel() }
+                    "\(ShutdownSignal.name(signal)) received: no more jobs are taken; "
+                        + "the running job, or one a poll in flight brings, gets \(grace.seconds) s, "
+                        + "then its partial result is posted.")
+                // A poll still waiting at the deadline is abandoned (the platform may hold it 90 s).
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                if state.jobIDs.isEmpty { loop.cancel() }
             }
         }
         await loop.value

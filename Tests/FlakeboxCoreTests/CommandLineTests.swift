@@ -1,4 +1,5 @@
 import FlakeboxSandbox
+import FlakeboxTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import FlakeboxCore
 import FlakeboxSandbox
+import FlakeboxTestSupport
 import Foundation
 import Testing
 
@@ -20,36 +21,6 @@ enum JobTestMachine {
     }()
 
     static let hasPytest = FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/pytest")
-}
-
-/// A git repository made for one test, with one commit of `files`.
-final class TestRepository: Sendable {
-    let path: String
-
-    init(files: [String: String]) throws {
-        path = NSTemporaryDirectory() + "flakebox-repo-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        for (name, content) in files {
-            let url = URL(fileURLWithPath: path).appendingPathComponent(name)
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(content.utf8).write(to: url)
-        }
-        for args in [
-            ["init", "-q", "-b", "main"], ["add", "-A"],
-            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "test"],
-        ] {
-            let git = Process()
-            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            git.arguments = ["-C", path] + args
-            git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
-            try git.run()
-            git.waitUntilExit()
-            guard git.terminationStatus == 0 else { throw JobError(.fetchFailed, "git \(args) failed") }
-        }
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Runs a job and returns the summary as the worker would send it.

@@ -55,16 +55,21 @@ extension JobRunner {
                     running += 1
                 }
             }
+            // Reported when attempts start as well as when they end: a job of long attempts shows
+            // them running from the start.
+            func report() {
+                options.progress?(
+                    JobProgress(
+                        phase: .running, total: input.runs, completed: records.count, failures: failures,
+                        running: running, elapsedSeconds: (ContinuousClock.now - started).seconds))
+            }
             fill()
+            report()
             for await record in group {
                 running -= 1
                 records.append(record)
                 if record.result.status.isTestFailure { failures += 1 }
                 options.attemptFinished?(record)
-                options.progress?(
-                    JobProgress(
-                        phase: .running, total: input.runs, completed: records.count, failures: failures,
-                        running: running, elapsedSeconds: (ContinuousClock.now - started).seconds))
                 if stopReason == nil {
                     if Task.isCancelled {
                         stopReason = "cancelled after \(records.count) of \(input.runs) runs"
@@ -73,6 +78,7 @@ extension JobRunner {
                     }
                 }
                 fill()
+                report()
             }
         }
         if stopReason == nil && records.count < input.runs {

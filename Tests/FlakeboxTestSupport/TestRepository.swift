@@ -1,0 +1,32 @@
+import FlakeboxCore
+import Foundation
+
+/// A git repository made for one test, with one commit of `files`; removed with the object.
+public final class TestRepository: Sendable {
+    public let path: String
+
+    public init(files: [String: String]) throws {
+        path = NSTemporaryDirectory() + "flakebox-repo-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for (name, content) in files {
+            let url = URL(fileURLWithPath: path).appendingPathComponent(name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: url)
+        }
+        for args in [
+            ["init", "-q", "-b", "main"], ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "test"],
+        ] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            git.arguments = ["-C", path] + args
+            git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
+            try git.run()
+            git.waitUntilExit()
+            guard git.terminationStatus == 0 else { throw JobError(.fetchFailed, "git \(args) failed") }
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
