@@ -185,6 +185,27 @@ print(f"| flakebox worker: job handed over → result received ({progress} progr
 if sdk:
     print(f"| runpod 1.12.0 SDK, handler running `flakebox run --json` | {statistics.median(sdk):.2f} |")
 print(f"worker / flakebox run: {w / c:.3f} (target <= 1.05)")
+
+if sdk:
+    # The same platform traffic from both workers, side by side: method, path, query keys and
+    # header names of each kind of request (values differ: ids, User-Agent).
+    def shapes(name):
+        seen = {}
+        for e in map(json.loads, open(os.path.join(work, name + ".log"))):
+            path, _, query = e["path"].partition("?")
+            kind = path.split("/")[3]
+            if kind == "job-done":
+                kind += " (progress)" if e.get("body", {}).get("status") == "IN_PROGRESS" else " (result)"
+            keys = [pair.split("=")[0] for pair in query.split("&") if pair]
+            names = sorted(h.lower() for h in e["headers"] if h.lower() not in ("host", "content-length", "connection"))
+            seen.setdefault(kind, f"{e['method']} ?{'&'.join(keys)} [{', '.join(names)}]")
+        return seen
+    ours, theirs = shapes("worker"), shapes("sdk")
+    print()
+    print("| request | runpod 1.12.0 SDK | flakebox worker |")
+    print("|---|---|---|")
+    for kind in sorted(set(ours) | set(theirs)):
+        print(f"| {kind} | {theirs.get(kind, '—')} | {ours.get(kind, '—')} |")
 PY
 kill -TERM "$worker" "$dev"
 wait "$worker" "$dev" || true

@@ -5,7 +5,7 @@ Serves the job-take, job-done, job-stop and ping URLs of docs/RUNPOD_PROTOCOL.md
 jobs come from a JSON-lines file (one {"id", "input"} per line, appended to at will), handed out
 once each, in order; an empty
 queue holds the long-poll for HOLD seconds, then answers 204. Every request is logged to stdout as
-one JSON line: {"t", "method", "path", "bytes", "status"} (and "body" for job-done posts).
+one JSON line: {"t", "method", "path", "headers", "bytes", "status"} (and "body" for job-done posts).
 
     scripts/runpod-standin.py PORT JOBS.jsonl [HOLD]
     RUNPOD_WEBHOOK_GET_JOB='http://127.0.0.1:PORT/v2/EP/job-take/$ID?gpu=EMULATED' \
@@ -56,7 +56,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        event = {"t": time.time(), "method": "GET", "path": self.path}
+        event = {"t": time.time(), "method": "GET", "path": self.path, "headers": dict(self.headers)}
         if "/job-take/" in self.path:
             with lock:
                 job = next_job()
@@ -77,7 +77,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        event = {"t": time.time(), "method": "POST", "path": self.path, "bytes": len(body), "status": 200}
+        event = {"t": time.time(), "method": "POST", "path": self.path, "headers": dict(self.headers),
+                 "bytes": len(body), "status": 200}
         if "/job-done/" in self.path:
             event["body"] = json.loads(body)
         record(event)

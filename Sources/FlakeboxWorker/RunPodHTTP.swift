@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 
 /// A reply from the platform, its body read up to a limit.
 struct HTTPReply: Sendable {
@@ -20,8 +21,8 @@ struct TransportError: Error, Sendable, CustomStringConvertible {
 
 /// The worker's one HTTP client (AsyncHTTPClient: TLS to the platform, pooled connections), with
 /// the headers the SDK sends (RUNPOD_PROTOCOL.md §4): the API key raw in `Authorization`, never
-/// with `Bearer`. Unlike the SDK, a job id set for one job-done post does not leak onto later
-/// requests.
+/// with `Bearer`, and `Accept`/`Accept-Encoding` as aiohttp and requests send them. Unlike the SDK,
+/// a job id set for one job-done post does not leak onto later requests.
 final class RunPodHTTP: Sendable {
     private let client: HTTPClient
     private let apiKey: String
@@ -31,7 +32,9 @@ final class RunPodHTTP: Sendable {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10)),
-            decompression: .disabled)
+            // The SDK asks for gzip and deflate; a job that arrives compressed may not inflate past
+            // the job size limit.
+            decompression: .enabled(limit: .size(JobTaker.maxJobBytes)))
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -69,6 +72,8 @@ final class RunPodHTTP: Sendable {
     private func addCommonHeaders(_ request: inout HTTPClientRequest) {
         request.headers.add(name: "Authorization", value: apiKey)
         request.headers.add(name: "User-Agent", value: WorkerProtocol.userAgent)
+        request.headers.add(name: "Accept", value: "*/*")
+        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
     }
 
     private func execute(_ request: HTTPClientRequest, timeout: Duration, bodyLimit: Int) async throws(TransportError)

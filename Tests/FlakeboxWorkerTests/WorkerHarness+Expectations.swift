@@ -10,6 +10,10 @@ extension WorkerHarness {
         #expect(request.path == "/v2/EP/job-take/\(podID)", "\(request)", sourceLocation: sourceLocation)
         #expect(request.query == "gpu=EMULATED&job_in_progress=0", "\(request)", sourceLocation: sourceLocation)
         #expect(request.values("Authorization") == [apiKey], sourceLocation: sourceLocation)
+        // aiohttp's session headers, as the SDK sends them.
+        #expect(request.values("Content-Type") == ["application/json"], sourceLocation: sourceLocation)
+        #expect(request.values("Accept") == ["*/*"], sourceLocation: sourceLocation)
+        #expect(request.values("Accept-Encoding") == ["gzip, deflate"], sourceLocation: sourceLocation)
     }
 
     /// `GET /v2/EP/job-stop/<pod>?gpu=EMULATED`: the job-take URL's query, nothing appended.
