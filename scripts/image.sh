@@ -15,9 +15,9 @@ share=usr/local/share/flakebox
 
 # What flakebox needs at run time besides the base image: git fetches, python3 with venv and pip
 # prepares, pytest is the common runner (a setup's venv still sees it), tini is PID 1. The rest is
-# what the static build still loads (ldd): libseccomp, libxml2 (FoundationXML reads JUnit XML; it
-# brings libicu72 and liblzma5), libstdc++ and libgcc_s (the static Swift runtime), zlib. `check`
-# fails naming any library that neither these packages nor their dependencies provide.
+# what the static build still loads (ldd): libseccomp, libstdc++ and libgcc_s (the static Swift
+# runtime), zlib (inflating gzip replies). JUnit XML is parsed in Swift, so no libxml2 nor its 36 MB
+# of libicu72. `check` fails naming any library that neither these packages nor their dependencies provide.
 runtime_packages=(
   ca-certificates
   openssh-client
@@ -28,7 +28,6 @@ runtime_packages=(
   python3-venv
   tini
   libseccomp2
-  libxml2
   libstdc++6
   libgcc-s1
   zlib1g

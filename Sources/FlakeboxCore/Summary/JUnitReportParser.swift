@@ -1,20 +1,14 @@
 import FlakeboxSandbox
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
-/// The `XMLParser` delegate behind `JUnitReport.parse`: collects `<testcase>` elements at any
-/// depth with their `<failure>`, `<error>` and `<skipped>` children. Used by one parse, on one
-/// thread, then dropped.
-final class JUnitReportParser: NSObject, XMLParserDelegate {
+/// The event handler behind `JUnitReport.parse`: collects `<testcase>` elements at any depth with
+/// their `<failure>`, `<error>` and `<skipped>` children, from an `XMLTokenizer`. Used for one parse.
+struct JUnitReportParser {
     private let limits: JUnitReport.Limits
     private(set) var testCases: [JUnitReport.TestCase] = []
     private(set) var stoppedAtLimit = false
     private(set) var sawRoot = false
-    /// libxml2 may recover from errors and still report success: any error reported here
-    /// makes the report unusable.
+    /// The document is not well-formed (or hit a tokenizer limit): the report is unusable.
     private(set) var failed = false
 
     private var current: (id: String, seconds: Double?)?
@@ -30,10 +24,30 @@ final class JUnitReportParser: NSObject, XMLParserDelegate {
         self.limits = limits
     }
 
-    func parser(
-        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
-        attributes attributeDict: [String: String] = [:]
-    ) {
+    /// Runs the tokenizer over `bytes` until the document ends, an error, or the test case limit.
+    mutating func parse(_ bytes: [UInt8]) {
+        var tokenizer = XMLTokenizer(bytes)
+        do {
+            while let event = try tokenizer.next() {
+                switch event {
+                case .startElement(let name, let attributes):
+                    didStartElement(name, attributes: attributes)
+                case .endElement(let name):
+                    didEndElement(name)
+                    // What `abortParsing()` did: the rest of the document is never read.
+                    if stoppedAtLimit { return }
+                case .text(let text):
+                    foundCharacters(text)
+                case .cdata(let text):
+                    foundCDATA(text)
+                }
+            }
+        } catch {
+            failed = true
+        }
+    }
+
+    private mutating func didStartElement(_ elementName: String, attributes attributeDict: [String: String]) {
         sawRoot = true
         switch elementName {
         case "testcase":
@@ -68,28 +82,19 @@ final class JUnitReportParser: NSObject, XMLParserDelegate {
         }
     }
 
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        failed = true
-    }
-
-    func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) {
-        failed = true
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
+    private mutating func foundCharacters(_ string: String) {
         guard inFailure, failureText.count < limits.maximumMessageCharacters else { return }
         failureText += string.prefix(limits.maximumMessageCharacters - failureText.count)
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+    private mutating func foundCDATA(_ block: String) {
         guard inFailure, failureText.count < limits.maximumMessageCharacters else { return }
-        let text = LossyUTF8.string(Array(CDATABlock.prefix(limits.maximumMessageCharacters * 4)))
+        // Cut by bytes first, as when the block came as `Data`.
+        let text = LossyUTF8.string(Array(block.utf8.prefix(limits.maximumMessageCharacters * 4)))
         failureText += text.prefix(limits.maximumMessageCharacters - failureText.count)
     }
 
-    func parser(
-        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
-    ) {
+    private mutating func didEndElement(_ elementName: String) {
         switch elementName {
         case "failure", "error":
             inFailure = false
@@ -108,7 +113,6 @@ final class JUnitReportParser: NSObject, XMLParserDelegate {
             inFailure = false
             if testCases.count >= limits.maximumTestCases {
                 stoppedAtLimit = true
-                parser.abortParsing()
             }
         default:
             break
