@@ -110,7 +110,8 @@ public struct JobRunner: Sendable {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// Seconds as a fraction, for reports and logs.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension AttemptStatus {
