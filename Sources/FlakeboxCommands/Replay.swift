@@ -44,7 +44,9 @@ extension Flakebox {
                     }))
             let summary: JobSummary
             do {
-                summary = try await runner.run(input, origin: .commandLine)
+                summary = try await InterruptibleJob.run(runner, input)
+            } catch let interrupted as InterruptibleJob.Interrupted {
+                throw ExitCode(interrupted.exitCode)
             } catch {
                 FileHandle.standardError.write(Data("flakebox: \(error)\n".utf8))
                 throw ExitCode(3)

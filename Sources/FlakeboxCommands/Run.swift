@@ -45,7 +45,10 @@ extension Flakebox {
                 options: .init(sandbox: .init(tier: job.tier), progress: { reporter.update($0) }))
             let summary: JobSummary
             do {
-                summary = try await runner.run(input, origin: .commandLine)
+                summary = try await InterruptibleJob.run(runner, input)
+            } catch let interrupted as InterruptibleJob.Interrupted {
+                reporter.finish()
+                throw ExitCode(interrupted.exitCode)
             } catch {
                 reporter.finish()
                 FileHandle.standardError.write(Data("flakebox: \(error)\n".utf8))

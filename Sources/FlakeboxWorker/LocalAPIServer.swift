@@ -3,6 +3,7 @@ import FlakeboxSandbox
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The SDK's local API (`--rp_serve_api`, RUNPOD_PROTOCOL.md §16.3) with its reply shapes, for
 /// trying the worker with curl or the RunPod client SDK before deploying.
@@ -19,6 +20,11 @@ public struct LocalAPIServer: Sendable {
     let log: WorkerLog
     /// RunPod's own limit on a `/runsync` request.
     static let maxRequestBytes = 20 << 20
+    /// A connection that sends nothing for this long is closed (idle keep-alive and stalled ones).
+    static let idleTimeout = TimeAmount.seconds(30)
+    /// When set in the worker's environment, every request must carry `Authorization: Bearer`
+    /// with this value (the variable never reaches a sandbox: policies pass only what they name).
+    static let tokenVariable = "FLAKEBOX_LOCAL_API_TOKEN"
 
     public init(host: String, port: Int, handler: FlakeboxJobHandler, environment: RunPodEnvironment, log: WorkerLog) {
         self.host = host
@@ -32,6 +38,9 @@ public struct LocalAPIServer: Sendable {
     public func run() async -> Int32 {
         let store = LocalJobStore(handler: handler)
         let router = Router()
+        if let token = ProcessInfo.processInfo.environment[Self.tokenVariable], !token.isEmpty {
+            router.add(middleware: BearerTokenMiddleware(token: token))
+        }
         let replies = Replies(store: store, environment: environment)
         router.post("/run") { request, _ in
             try await replies.submit(request, wait: false)
@@ -60,6 +69,7 @@ public struct LocalAPIServer: Sendable {
         let address = "\(host):\(port)"
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: Self.idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "flakebox"),
             onServerRunning: { _ in
                 log.info("Local API listening on http://\(address) (/run /runsync /status /cancel /health)")
@@ -103,7 +113,20 @@ struct Replies: Sendable {
                 status: .unprocessableContent)
         }
         let data = (try? JSONSerialization.data(withJSONObject: input)) ?? Data("{}".utf8)
-        let id = await store.submit(data)
+        guard let id = await store.submit(data) else {
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.retryAfter] = "5"
+            return Response(
+                status: .tooManyRequests, headers: headers,
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        bytes: Self.detail(
+                            "input",
+                            "the queue is full (\(LocalJobStore.maxQueued) jobs or "
+                                + "\(LocalJobStore.maxQueuedBytes >> 20) MB of input); try again later",
+                            type: "queue_full"))))
+        }
         guard wait else {
             var reply = JSONText()
             reply.add("id", string: id)

@@ -2,7 +2,9 @@ import FlakeboxCore
 import Foundation
 
 /// The local API's jobs: queued, run one at a time in arrival order (the SDK's default
-/// concurrency), kept after they finish so that a client can ask twice (up to `retained`).
+/// concurrency), kept after they finish so that a client can ask twice. Both are bounded, by
+/// count and by bytes, so that no client can grow the worker's memory without end: a full queue
+/// refuses new jobs, and the oldest finished results are forgotten first.
 actor LocalJobStore {
     enum Phase: Sendable {
         case queued
@@ -28,16 +30,24 @@ actor LocalJobStore {
     private var runningProgress: ProgressReporter?
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var counts = (completed: 0, failed: 0)
+    private var queuedBytes = 0
+    private var retainedBytes = 0
     static let retained = 100
+    static let maxRetainedBytes = 128 << 20
+    static let maxQueued = 32
+    static let maxQueuedBytes = 64 << 20
 
     init(handler: FlakeboxJobHandler) {
         self.handler = handler
     }
 
-    func submit(_ input: Data) -> String {
+    /// The new job's id, or nil when the queue is full (by count or by bytes).
+    func submit(_ input: Data) -> String? {
+        guard queue.count < Self.maxQueued, queuedBytes + input.count <= Self.maxQueuedBytes else { return nil }
         let id = "test-" + UUID().uuidString.lowercased()
         entries[id] = Entry(input: input)
         queue.append(id)
+        queuedBytes += input.count
         if runningTask == nil { startNext() }
         return id
     }
@@ -62,6 +72,7 @@ actor LocalJobStore {
             return false
         case .queued:
             queue.removeAll { $0 == id }
+            queuedBytes -= entry.input.count
         case .running:
             runningTask?.task.cancel()
         }
@@ -80,6 +91,7 @@ actor LocalJobStore {
         guard runningTask == nil, !queue.isEmpty else { return }
         let id = queue.removeFirst()
         guard var entry = entries[id] else { return startNext() }
+        queuedBytes -= entry.input.count
         entry.phase = .running
         entry.started = .now
         entries[id] = entry
@@ -106,6 +118,8 @@ actor LocalJobStore {
         if var entry = entries[id], case .running = entry.phase {
             entry.phase = .finished(result)
             entry.finished = .now
+            // The input is not needed once the job has run.
+            entry.input = Data()
             entries[id] = entry
             if result.isError { counts.failed += 1 } else { counts.completed += 1 }
             retire(id)
@@ -113,12 +127,26 @@ actor LocalJobStore {
         startNext()
     }
 
-    /// Wakes the job's waiters and forgets the oldest finished jobs beyond `retained`.
+    /// Wakes the job's waiters and forgets the oldest finished jobs beyond `retained` or
+    /// `maxRetainedBytes`.
     private func retire(_ id: String) {
         for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume() }
         finishedOrder.append(id)
-        while finishedOrder.count > Self.retained {
-            entries.removeValue(forKey: finishedOrder.removeFirst())
+        retainedBytes += entries[id].map(Self.size) ?? 0
+        while finishedOrder.count > Self.retained || (retainedBytes > Self.maxRetainedBytes && finishedOrder.count > 1)
+        {
+            if let gone = entries.removeValue(forKey: finishedOrder.removeFirst()) { retainedBytes -= Self.size(gone) }
+        }
+    }
+
+    /// What a finished entry holds in memory, roughly.
+    private static func size(_ entry: Entry) -> Int {
+        switch entry.phase {
+        case .finished(.output(let summary)): summary.count
+        case .finished(.failure(let message)): message.utf8.count
+        case .finished(.exception(let type, let message, let traceback)):
+            type.utf8.count + message.utf8.count + traceback.utf8.count
+        case .queued, .running, .cancelled: entry.input.count
         }
     }
 }

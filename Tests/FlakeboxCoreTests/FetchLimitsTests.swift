@@ -108,7 +108,8 @@ struct FetchLimitsTests {
         let root = FetchFixtures.temporaryDirectory()
         defer { FetchFixtures.remove(root) }
         let destination = "\(root)/checkout"
-        let request = FetchRequest(repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 2)
+        let request = FetchRequest(
+            repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 2, addressScope: .any)
         let began = GroupedProcess.now()
         do {
             _ = try await RepositoryFetcher.fetch(request, into: destination)
@@ -131,7 +132,8 @@ struct FetchLimitsTests {
         let root = FetchFixtures.temporaryDirectory()
         defer { FetchFixtures.remove(root) }
         let destination = "\(root)/checkout"
-        let request = FetchRequest(repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 60)
+        let request = FetchRequest(
+            repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 60, addressScope: .any)
         let task = Task { try await RepositoryFetcher.fetch(request, into: destination) }
         // Cancel once git's https helper has connected (and hangs in the TLS handshake).
         #expect(await FetchFixtures.onThread { listener.hasPendingConnection(within: 20) })
@@ -192,7 +194,7 @@ struct FetchLimitsTests {
 }
 
 /// A TCP listener on 127.0.0.1 that never accepts on its own and never answers.
-private final class LoopbackListener: @unchecked Sendable {
+final class LoopbackListener: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
 

@@ -36,9 +36,12 @@ struct LocalAPIClient: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func send(_ method: HTTPMethod, _ path: String, json: String? = nil, timeout: Int64 = 120) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: String? = nil, headers: [String: String] = [:], timeout: Int64 = 120
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
@@ -54,7 +57,10 @@ struct LocalAPIClient: Sendable {
     func waitUntilUp(_ worker: WorkerProcess, timeout: Double = 60) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline, worker.termination == nil {
-            if let reply = try? await send(.GET, "/health", timeout: 5), reply.status == 200 { return true }
+            // 401: up, and asking for a token.
+            if let reply = try? await send(.GET, "/health", timeout: 5), [200, 401].contains(reply.status) {
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return false

@@ -20,6 +20,11 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooLarge = Code(name: "too_large")
         /// The calling task was cancelled; git was killed.
         public static let cancelled = Code(name: "cancelled")
+        /// Remote input named a host that resolves to loopback, a private, link-local, CGNAT or
+        /// unique-local address (`RemoteHostGuard`); nothing connected to it.
+        public static let addressRefused = Code(name: "address_refused")
+        /// The repository's host name did not resolve.
+        public static let resolveFailed = Code(name: "resolve_failed")
         /// The host could not run git at all (spawn, pipe, temporary directory).
         public static let system = Code(name: "system")
 

@@ -65,10 +65,11 @@ struct FetchOperation: Sendable {
         }
         let home = try Self.makePrivateHome()
         defer { _ = HostCommand.run(["/bin/rm", "-rf", "--", home]) }
-        let git = SanitizedGit(
+        var git = SanitizedGit(
             gitPath: gitPath, home: home, allowLocal: request.allowLocal,
             deadline: start + request.timeoutSeconds, timeoutSeconds: request.timeoutSeconds, cancelFD: cancelFD,
             watchedDirectory: directory, maxBytes: request.maxBytes)
+        if request.addressScope == .publicOnly { git.pins = try Self.pins(for: url) }
         do throws(FetchError) {
             let expected: String?
             switch ref {
@@ -85,7 +86,7 @@ struct FetchOperation: Sendable {
                 expected = try fetchAbbreviatedCommit(git, prefix: prefix)
             }
             try checkGitDirectory()
-            if request.submodules { try updateSubmodules(git) }
+            if request.submodules { try updateSubmodules(&git) }
             let commit = try headCommit(git)
             if let expected, commit != expected {
                 throw FetchError(.gitFailed, "checked out \(commit), expected \(expected)")
@@ -180,7 +181,7 @@ struct FetchOperation: Sendable {
     /// Shallow submodules, after checking every URL in `.gitmodules` (read from the commit, not
     /// the work tree) against the same rules as the repository's own; nested submodules rely on
     /// the protocol allow-list and git's own checks of submodule URLs.
-    private func updateSubmodules(_ git: SanitizedGit) throws(FetchError) {
+    private func updateSubmodules(_ git: inout SanitizedGit) throws(FetchError) {
         var info = stat()
         guard lstat(directory + "/.gitmodules", &info) == 0 else { return }
         let listing = try git.run(
@@ -197,6 +198,12 @@ struct FetchOperation: Sendable {
             let value = String(text[text.index(after: newline)...])
             do throws(FetchError) {
                 try RepositoryURL.validateSubmodule(value, allowLocal: request.allowLocal)
+                if request.addressScope == .publicOnly, let endpoint = RemoteHostGuard.endpoint(of: value),
+                    endpoint.https
+                {
+                    let extra = try Self.pins(for: value)
+                    git.pins.resolve += extra.resolve
+                }
             } catch {
                 throw FetchError(error.code, "\(RepositoryURL.quoted(key)): \(error.message)")
             }
@@ -207,6 +214,24 @@ struct FetchOperation: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Resolves and checks the host `url` names, and pins git to what was checked.
+    static func pins(for url: String) throws(FetchError) -> SanitizedGit.Pins {
+        var pins = SanitizedGit.Pins(refuseRedirects: true)
+        guard let endpoint = RemoteHostGuard.endpoint(of: url) else { return pins }
+        let addresses = try RemoteHostGuard.check(host: endpoint.host)
+        // A numeric host needs no pin: nothing is resolved again.
+        let numeric = HostAddress(endpoint.host) != nil
+        if endpoint.https {
+            if !numeric {
+                pins.resolve.append(
+                    RemoteHostGuard.resolveEntry(host: endpoint.host, port: endpoint.port, addresses: addresses))
+            }
+        } else {
+            pins.sshAddress = addresses[0].description
+        }
+        return pins
+    }
 
     /// The repository's `.git` is a real directory (so `-C DIR` can only find this repository).
     private func checkGitDirectory() throws(FetchError) {

@@ -10,6 +10,9 @@ public struct FetchRequest: Sendable, Equatable {
     /// person's own ssh configuration and keys. Input that arrives over the network must leave
     /// it false.
     public var allowLocal: Bool
+    /// Which addresses git may connect to. Defaults to `.publicOnly` for input from the network
+    /// (`allowLocal` false) and `.any` for the command line.
+    public var addressScope: AddressScope
     /// Also fetch the submodules (shallow). Off by default.
     public var submodules: Bool
     /// Wall-clock limit for the whole fetch, every git process included.
@@ -19,8 +22,9 @@ public struct FetchRequest: Sendable, Equatable {
 
     public init(
         repo: String, ref: String? = nil, allowLocal: Bool = false, submodules: Bool = false,
-        timeoutSeconds: Double = 300, maxBytes: UInt64 = 2 << 30
+        timeoutSeconds: Double = 300, maxBytes: UInt64 = 2 << 30, addressScope: AddressScope? = nil
     ) {
+        self.addressScope = addressScope ?? (allowLocal ? .any : .publicOnly)
         self.repo = repo
         self.ref = ref
         self.allowLocal = allowLocal
@@ -28,4 +32,13 @@ public struct FetchRequest: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.maxBytes = maxBytes
     }
+}
+
+/// Where a fetch may connect.
+public enum AddressScope: Sendable, Equatable {
+    /// Public addresses only, checked after resolution and pinned (`RemoteHostGuard`).
+    case publicOnly
+    /// Whatever the host resolves to: input typed by the person who runs flakebox, or a test that
+    /// serves a repository on loopback.
+    case any
 }

@@ -49,10 +49,22 @@ struct SanitizedGit {
     /// The checkout whose size is watched while git runs, and its limit.
     let watchedDirectory: String
     let maxBytes: UInt64
+    /// For remote input: the checked addresses git is pinned to (`RemoteHostGuard`).
+    var pins = Pins()
+
+    struct Pins: Sendable {
+        /// `http.curloptResolve` entries, one per checked https host.
+        var resolve: [String] = []
+        /// The address ssh connects to, whatever host name git hands it.
+        var sshAddress: String?
+        /// Set for remote input: no https redirect is followed.
+        var refuseRedirects = false
+    }
 
     /// The complete environment of every git process (and of ssh, which git starts).
-    static func environment(home: String, allowLocal: Bool) -> [String] {
+    static func environment(home: String, allowLocal: Bool, sshAddress: String? = nil) -> [String] {
         var ssh = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=30"
+        if let sshAddress { ssh += " -o HostName=\(shellQuoted(sshAddress))" }
         if !allowLocal {
             ssh += " -F /dev/null -o UserKnownHostsFile=\(shellQuoted(home + "/known_hosts"))"
             ssh += " -o IdentitiesOnly=yes -o IdentityFile=none -o IdentityAgent=none"
@@ -110,7 +122,10 @@ struct SanitizedGit {
     /// The full argument vector of one call: git, no pager, the working directory, the settings,
     /// then `arguments` (where every untrusted value comes after `--` or inside `--name=value`).
     func argv(_ arguments: [String], in directory: String) -> [String] {
-        [gitPath, "--no-pager", "-C", directory] + Self.configArguments(allowLocal: allowLocal) + arguments
+        var pinned = pins.resolve.flatMap { ["-c", "http.curloptResolve=\($0)"] }
+        if pins.refuseRedirects { pinned += ["-c", "http.followRedirects=false"] }
+        return [gitPath, "--no-pager", "-C", directory] + Self.configArguments(allowLocal: allowLocal) + pinned
+            + arguments
     }
 
     /// Runs one git command to its end and returns how it ended (a non-zero status included).
@@ -120,7 +135,8 @@ struct SanitizedGit {
         let directoryToWatch = watchedDirectory
         let limit = maxBytes
         let process = GroupedProcess(
-            argv: argv(arguments, in: directory), environment: Self.environment(home: home, allowLocal: allowLocal),
+            argv: argv(arguments, in: directory),
+            environment: Self.environment(home: home, allowLocal: allowLocal, sshAddress: pins.sshAddress),
             deadline: deadline, cancelFD: cancelFD,
             watchdog: .init(interval: 1) { DirectorySize.measure(directoryToWatch, stopAbove: limit) > limit })
         let outcome = try process.run()

@@ -6,6 +6,18 @@ extension JobRunner {
     func prepare(_ input: JobInput, origin: JobInput.Origin, in directory: String) async throws(JobError)
         -> Prepared
     {
+        // The policy first: a job that may not run under it is refused before anything is fetched.
+        var policy: Policy
+        do {
+            policy = try options.policies.load(input.policy ?? options.defaultPolicy)
+        } catch {
+            throw JobError(.policy, "\(error)")
+        }
+        if origin == .remote, let named = input.policy, !policy.openToRemoteJobs {
+            throw JobError(
+                .policy,
+                "policy \(named) is not open to jobs from the network (its \"remoteJobs\" is not true)")
+        }
         let checkout = "\(directory)/checkout"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -29,12 +41,6 @@ extension JobRunner {
         }
         let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 
-        var policy: Policy
-        do {
-            policy = try options.policies.load(input.policy ?? options.defaultPolicy)
-        } catch {
-            throw JobError(.policy, "\(error)")
-        }
         if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
         let sandbox: Sandbox
         do {
@@ -74,10 +80,25 @@ extension JobRunner {
             let result = await sandbox.run(step.request)
             found = SetupStep.Findings(parsing: result.stdout.text)
         }
-        let venvExists = FileManager.default.fileExists(atPath: "\(checkout)/.venv/bin/python")
+        let venvExists = Self.hasVirtualEnvironment(checkout)
         return Prepared(
             sandbox: sandbox, checkout: checkout, commit: fetched.commit,
             venv: venvExists ? "\(policy.filesystem.workspace)/.venv" : nil, pytestRandomly: found.pytestRandomly,
             setup: report, cloneSeconds: cloneSeconds, setupSeconds: (ContinuousClock.now - setupStarted).seconds)
+    }
+
+    /// Whether `checkout/.venv` is a virtual environment, judged without following any link the
+    /// repository may have committed: `.venv` and `.venv/bin` must be real directories, and
+    /// `bin/python` must be an entry there (a venv's python is itself a link to the host's, which
+    /// is never followed). A followed link would tell the sandbox whether a host path exists.
+    static func hasVirtualEnvironment(_ checkout: String) -> Bool {
+        var info = stat()
+        for directory in ["\(checkout)/.venv", "\(checkout)/.venv/bin"] {
+            guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return false }
+        }
+        guard lstat("\(checkout)/.venv/pyvenv.cfg", &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            return false
+        }
+        return lstat("\(checkout)/.venv/bin/python", &info) == 0
     }
 }

@@ -69,7 +69,8 @@ public struct JobRunner: Sendable {
     /// incomplete.
     public func run(_ input: JobInput, origin: JobInput.Origin) async throws(JobError) -> JobSummary {
         let started = ContinuousClock.now
-        let jobDirectory = "\(options.workRoot)/job-\(UUID().uuidString.prefix(12))"
+        JobDirectory.removeStale(in: options.workRoot)
+        let jobDirectory = JobDirectory.make(in: options.workRoot)
         defer { WorkspaceFiles.removeTree(jobDirectory) }
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
         let runsStarted = ContinuousClock.now

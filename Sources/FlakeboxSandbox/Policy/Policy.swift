@@ -63,10 +63,13 @@ public struct Policy: Sendable, Equatable {
     public var allowForeignABIs: Bool
     /// Where `seccompProfile` is resolved from.
     public var directory: URL?
+    /// Whether a job that arrived over the network (worker, service) may name this policy. Never
+    /// together with `network: host`, which the loader refuses.
+    public var openToRemoteJobs: Bool = false
 
     public static let knownKeys = [
         "name", "description", "extends", "minimumTier", "network", "filesystem", "limits", "environment",
-        "seccomp", "allowForeignABIs",
+        "seccomp", "allowForeignABIs", "remoteJobs",
     ]
 }
 
@@ -95,6 +98,10 @@ extension Policy {
         }
         let seccomp = reader.string("seccomp") ?? "unconfined"
         let allowForeignABIs = reader.bool("allowForeignABIs") ?? false
+        let openToRemoteJobs = reader.bool("remoteJobs") ?? false
+        if openToRemoteJobs && network == .host {
+            reader.fail("remoteJobs", "a policy with \"network\": \"host\" cannot be open to remote jobs")
+        }
 
         var filesystem = Filesystem(
             readOnlyPaths: [], etc: [], workspace: "/workspace", workspaceSize: 1 << 30, tmpSize: 512 << 20,
@@ -162,6 +169,7 @@ extension Policy {
             name: name, summary: summary, minimumTier: minimumTier, network: network, filesystem: filesystem,
             limits: limits, environment: environment, seccompProfile: seccomp, allowForeignABIs: allowForeignABIs,
             directory: directory)
+        self.openToRemoteJobs = openToRemoteJobs
     }
 
     static func isCleanAbsolute(_ path: String) -> Bool {

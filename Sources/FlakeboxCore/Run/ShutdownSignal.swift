@@ -8,11 +8,11 @@ import Synchronization
 /// SIGTERM and SIGINT as an async sequence. Their default action is replaced by `SIG_IGN` and the
 /// signals are read through dispatch sources instead; children never inherit that, because every
 /// spawn resets all dispositions and the mask (`fb_spawn`).
-enum ShutdownSignal {
-    /// The sources live as long as the process (one worker per process).
+public enum ShutdownSignal {
+    /// The sources live as long as the process (one worker or one CLI job per process).
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
 
-    static func stream() -> AsyncStream<Int32> {
+    public static func stream() -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         sources.withLock { sources in
             for number in [SIGTERM, SIGINT] {
@@ -26,7 +26,7 @@ enum ShutdownSignal {
         return stream
     }
 
-    static func name(_ number: Int32) -> String {
+    public static func name(_ number: Int32) -> String {
         number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "signal \(number)"
     }
 }

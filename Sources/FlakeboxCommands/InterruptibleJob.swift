@@ -1,0 +1,35 @@
+import FlakeboxCore
+import Foundation
+
+/// Runs one job of `run` or `replay` so that SIGINT and SIGTERM stop it cleanly: the job's task is
+/// cancelled, which kills its sandboxes and removes its checkout, and only then does the process
+/// exit, with 128 + the signal's number as a shell expects. A `kill -9` cannot be caught; the next
+/// start of any flakebox process sweeps what it left (`JobDirectory.removeStale`).
+enum InterruptibleJob {
+    struct Interrupted: Error {
+        let signal: Int32
+        var exitCode: Int32 { 128 + signal }
+    }
+
+    static func run(_ runner: JobRunner, _ input: JobInput) async throws -> JobSummary {
+        let job = Task { try await runner.run(input, origin: .commandLine) }
+        let watcher = Task {
+            for await signal in ShutdownSignal.stream() {
+                job.cancel()
+                return signal
+            }
+            return Int32(0)
+        }
+        let summary = await job.result
+        if job.isCancelled {
+            let signal = await watcher.value
+            FileHandle.standardError.write(
+                Data(
+                    "\nflakebox: \(ShutdownSignal.name(signal)) received; the job was stopped and its files removed\n"
+                        .utf8))
+            throw Interrupted(signal: signal)
+        }
+        watcher.cancel()
+        return try summary.get()
+    }
+}

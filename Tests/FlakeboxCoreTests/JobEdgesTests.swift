@@ -1,0 +1,85 @@
+import FlakeboxCore
+import FlakeboxSandbox
+import FlakeboxTestSupport
+import Foundation
+import Testing
+
+/// The edges around the test command's sandbox: what remote input may name, and what the
+/// supervisor looks at inside a checkout.
+@Suite("Job edges: remote input and the checkout's links")
+struct JobEdgesTests {
+    @Test("a remote job may not name a policy that is not open to remote jobs; nothing is fetched")
+    func remotePolicy() async throws {
+        // The repository would fail to resolve: the refusal must come first.
+        let input = JobInput(repo: "https://flakebox.invalid/x.git", testCommand: "true", policy: "setup")
+        do {
+            _ = try await JobRunner().run(input, origin: .remote)
+            Issue.record("the setup policy was accepted from a remote job")
+        } catch {
+            #expect(error.code == .policy, "\(error)")
+            #expect(error.message.contains("not open to jobs from the network"), "\(error)")
+        }
+    }
+
+    @Test("the shipped policies: which are open to remote jobs")
+    func shippedPolicies() throws {
+        let store = PolicyStore.standard()
+        #expect(try store.load("default").openToRemoteJobs)
+        #expect(try store.load("runpod").openToRemoteJobs)
+        #expect(try !store.load("setup").openToRemoteJobs)
+        #expect(try !store.load("runpod-setup").openToRemoteJobs)
+    }
+
+    @Test("a policy with the host network cannot be opened to remote jobs")
+    func hostNetworkNeverRemote() {
+        #expect(throws: PolicyError.self) {
+            _ = try Policy(json: ["name": "x", "network": "host", "remoteJobs": true], directory: nil)
+        }
+    }
+
+    @Test("a remote job's repository on loopback is refused with the reason")
+    func remoteLoopbackRepository() async throws {
+        let input = JobInput(repo: "https://127.0.0.1:9/x.git", testCommand: "true")
+        do {
+            _ = try await JobRunner().run(input, origin: .remote)
+            Issue.record("a loopback repository was accepted from a remote job")
+        } catch {
+            #expect(error.code == .fetchFailed)
+            #expect(error.message.contains("loopback"), "\(error)")
+        }
+    }
+
+    @Test(
+        "a committed .venv whose python links to a host path tells nothing about the host",
+        .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+    func linkedVirtualEnvironment() async throws {
+        var seen: [String] = []
+        for target in ["/etc/passwd", "/flakebox-no-such-path"] {
+            let repo = try TestRepository(files: [
+                "t.sh": "echo \"venv=${VIRTUAL_ENV:-none}\"\n", ".venv/pyvenv.cfg": "home = /usr/bin\n",
+            ])
+            try FileManager.default.createDirectory(
+                atPath: "\(repo.path)/.venv/bin", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(
+                atPath: "\(repo.path)/.venv/bin/python", withDestinationPath: target)
+            try commitAll(repo.path)
+            let summary = try await runJob(JobInput(repo: repo.path, testCommand: "sh t.sh", runs: 1, parallelism: 1))
+            seen.append(results(summary).first?["stdout"] as? String ?? "")
+        }
+        #expect(seen[0] == seen[1], "\(seen)")
+        // The link itself is never followed: both are taken for a venv, whatever the host has.
+        #expect(seen[0].contains("venv=/"), "\(seen)")
+    }
+
+    private func commitAll(_ path: String) throws {
+        for args in [["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "links"]] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            git.arguments = ["-C", path] + args
+            git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
+            try git.run()
+            git.waitUntilExit()
+            #expect(git.terminationStatus == 0)
+        }
+    }
+}
