@@ -26,7 +26,7 @@ extension Flakebox {
         @Flag(help: "Print the result as JSON.")
         var json = false
 
-        @Argument(parsing: .captureForPassthrough, help: "The command, run as /bin/sh -c '<words joined by spaces>'.")
+        @Argument(parsing: .postTerminator, help: "The command after --, run as /bin/sh -c '<words joined by spaces>'.")
         var command: [String] = []
 
         func run() async throws {

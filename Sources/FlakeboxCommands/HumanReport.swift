@@ -85,6 +85,14 @@ enum HumanReport {
             lines.append("")
             lines.append(advice)
         }
+        if let tree = summary["working_tree"] as? [String: Any], let copied = tree["copied_files"] as? Int,
+            let deleted = tree["deleted_files"] as? Int, copied + deleted > 0
+        {
+            let base = (tree["base_commit"] as? String).map { String($0.prefix(12)) } ?? "HEAD"
+            lines.append(
+                "working tree: \(copied) changed or untracked file(s) and \(deleted) deletion(s) tested on top of \(base)"
+                    + " (--committed-only tests HEAD alone)")
+        }
         if let isolation = summary["isolation"] as? [String: Any], let tier = isolation["tier"] as? String {
             var line = "isolation: \(tier)"
             if let missing = isolation["missing"] as? [Any], !missing.isEmpty {

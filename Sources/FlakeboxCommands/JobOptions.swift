@@ -55,6 +55,11 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Fetch submodules too.")
     var submodules = false
 
+    @Flag(
+        name: .customLong("committed-only"),
+        help: "For a local repository: test HEAD only, without the working tree's uncommitted and untracked changes.")
+    var committedOnly = false
+
     @Option(help: "Run at this isolation tier (minimal, reduced, full) instead of the strongest available.")
     var tier: IsolationTier?
 
@@ -68,16 +73,15 @@ struct JobOptions: ParsableArguments {
                 throw ValidationError("--input \(input): \(error)")
             }
         }
-        if var repo {
-            // A local directory is made absolute here: the job runs elsewhere than the shell's
-            // cwd. Anything else goes to validation as it is (and `--upload-pack=…` fails there).
-            var isDirectory: ObjCBool = false
-            if !repo.hasPrefix("/"), FileManager.default.fileExists(atPath: repo, isDirectory: &isDirectory),
-                isDirectory.boolValue
-            {
-                repo = URL(fileURLWithPath: repo).standardizedFileURL.path
+        if let repo {
+            object["repo"] = try Self.localRepositoryRoot(repo) ?? repo
+        } else if object["repo"] == nil {
+            // No repository named: the one the shell is in, as git itself would find it.
+            let cwd = FileManager.default.currentDirectoryPath
+            guard let root = LocalRepository.topLevel(containing: cwd) else {
+                throw ValidationError("no --repo given, and \(cwd) is not inside a git repository")
             }
-            object["repo"] = repo
+            object["repo"] = root
         }
         let pairs: [(String, Any?)] = [
             ("test_command", testCommand), ("ref", ref), ("runs", runs), ("parallelism", parallelism),
@@ -102,6 +106,24 @@ struct JobOptions: ParsableArguments {
         } catch {
             throw BadInput(error)
         }
+    }
+}
+
+extension JobOptions {
+    /// For a local directory: its repository's top level, absolute (the job runs elsewhere than
+    /// the shell's cwd). nil for anything else, which goes to validation as it is (and
+    /// `--upload-pack=…` fails there).
+    /// - Throws: `ValidationError` for a directory that is in no git repository.
+    static func localRepositoryRoot(_ repo: String) throws -> String? {
+        var isDirectory: ObjCBool = false
+        guard !repo.hasPrefix("-"), !repo.contains("://"),
+            FileManager.default.fileExists(atPath: repo, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return nil }
+        let absolute = URL(fileURLWithPath: repo).standardizedFileURL.path
+        guard let root = LocalRepository.topLevel(containing: absolute) else {
+            throw ValidationError("--repo \(repo): not a git repository (nor inside one)")
+        }
+        return root
     }
 }
 

@@ -18,7 +18,7 @@ extension Flakebox {
         @Option(help: "The attempt number to show as ATTEMPT.")
         var attempt: Int = 0
 
-        @Argument(parsing: .captureForPassthrough, help: "The test command.")
+        @Argument(parsing: .postTerminator, help: "The test command, after --.")
         var command: [String] = []
 
         func run() async throws {
@@ -35,13 +35,14 @@ extension Flakebox {
                 FileHandle.standardError.write(Data("flakebox: \(bad)\n".utf8))
                 throw ExitCode(64)
             }
-            let runner = JobRunner(
-                options: .init(
-                    sandbox: .init(tier: job.tier), firstAttempt: attempt,
-                    outputObserver: { _, stream, bytes in
-                        let text = Data(HumanReport.printable(String(decoding: bytes, as: UTF8.self)).utf8)
-                        (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(text)
-                    }))
+            var runnerOptions = JobRunner.Options(
+                sandbox: .init(tier: job.tier), firstAttempt: attempt,
+                outputObserver: { _, stream, bytes in
+                    let text = Data(HumanReport.printable(String(decoding: bytes, as: UTF8.self)).utf8)
+                    (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(text)
+                })
+            runnerOptions.includeWorkingTree = !job.committedOnly
+            let runner = JobRunner(options: runnerOptions)
             let summary: JobSummary
             do {
                 summary = try await InterruptibleJob.run(runner, input)

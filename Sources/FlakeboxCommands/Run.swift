@@ -27,7 +27,7 @@ extension Flakebox {
         @Flag(help: "Print exactly the summary the RunPod worker returns, as JSON, and nothing else on stdout.")
         var json = false
 
-        @Argument(parsing: .captureForPassthrough, help: "The test command.")
+        @Argument(parsing: .postTerminator, help: "The test command, after --.")
         var command: [String] = []
 
         func run() async throws {
@@ -41,8 +41,9 @@ extension Flakebox {
                 throw ExitCode(64)
             }
             let reporter = ProgressLine(enabled: !json && isatty(2) == 1)
-            let runner = JobRunner(
-                options: .init(sandbox: .init(tier: job.tier), progress: { reporter.update($0) }))
+            var options = JobRunner.Options(sandbox: .init(tier: job.tier), progress: { reporter.update($0) })
+            options.includeWorkingTree = !job.committedOnly
+            let runner = JobRunner(options: options)
             let summary: JobSummary
             do {
                 summary = try await InterruptibleJob.run(runner, input)

@@ -87,17 +87,25 @@ struct FetchOperation: Sendable {
             }
             try checkGitDirectory()
             if request.submodules { try updateSubmodules(&git) }
-            let commit = try headCommit(git)
+            var commit = try headCommit(git)
             if let expected, commit != expected {
                 throw FetchError(.gitFailed, "checked out \(commit), expected \(expected)")
+            }
+            var workingTree: WorkingTreeSnapshot?
+            if request.includeWorkingTree, ref == .defaultBranch, (try? RepositoryURL.classify(url)) == .localPath {
+                let snapshot = try WorkingTreeSnapshot.apply(from: url, to: directory, baseCommit: commit, git: git)
+                if !snapshot.isEmpty { commit = try headCommit(git) }
+                workingTree = snapshot
             }
             let bytes = DirectorySize.measure(directory, stopAbove: request.maxBytes)
             if bytes > request.maxBytes { throw FetchError.tooLarge(request.maxBytes, during: "the final size check") }
             var info = stat()
             let shallow = lstat(directory + "/.git/shallow", &info) == 0
-            return FetchResult(
+            var result = FetchResult(
                 directory: directory, commit: commit, durationSeconds: GroupedProcess.now() - start, bytes: bytes,
                 shallow: shallow)
+            result.workingTree = workingTree
+            return result
         } catch {
             _ = HostCommand.run(["/bin/rm", "-rf", "--", directory])
             throw error

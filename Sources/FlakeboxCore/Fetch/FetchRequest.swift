@@ -13,6 +13,9 @@ public struct FetchRequest: Sendable, Equatable {
     /// Which addresses git may connect to. Defaults to `.publicOnly` for input from the network
     /// (`allowLocal` false) and `.any` for the command line.
     public var addressScope: AddressScope
+    /// For a local path: also take the working tree's uncommitted and untracked (not ignored)
+    /// changes (`WorkingTreeSnapshot`). Ignored for anything else.
+    public var includeWorkingTree: Bool
     /// Also fetch the submodules (shallow). Off by default.
     public var submodules: Bool
     /// Wall-clock limit for the whole fetch, every git process included.
@@ -22,8 +25,10 @@ public struct FetchRequest: Sendable, Equatable {
 
     public init(
         repo: String, ref: String? = nil, allowLocal: Bool = false, submodules: Bool = false,
-        timeoutSeconds: Double = 300, maxBytes: UInt64 = 2 << 30, addressScope: AddressScope? = nil
+        timeoutSeconds: Double = 300, maxBytes: UInt64 = 2 << 30, addressScope: AddressScope? = nil,
+        includeWorkingTree: Bool = false
     ) {
+        self.includeWorkingTree = includeWorkingTree
         self.addressScope = addressScope ?? (allowLocal ? .any : .publicOnly)
         self.repo = repo
         self.ref = ref

@@ -9,6 +9,8 @@ public struct FetchResult: Sendable, Equatable {
     public var bytes: UInt64
     /// Whether history was cut (`--depth 1`); false when a short commit id forced a full fetch.
     public var shallow: Bool
+    /// What of the local working tree was taken, when it was asked for.
+    public var workingTree: WorkingTreeSnapshot?
 
     public init(directory: String, commit: String, durationSeconds: Double, bytes: UInt64, shallow: Bool) {
         self.directory = directory

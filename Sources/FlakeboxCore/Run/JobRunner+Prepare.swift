@@ -34,7 +34,8 @@ extension JobRunner {
         do {
             fetched = try await RepositoryFetcher.fetch(
                 FetchRequest(
-                    repo: input.repo, ref: input.ref, allowLocal: origin == .commandLine, submodules: input.submodules),
+                    repo: input.repo, ref: input.ref, allowLocal: origin == .commandLine, submodules: input.submodules,
+                    includeWorkingTree: origin == .commandLine && options.includeWorkingTree),
                 into: checkout)
         } catch {
             throw JobError(.fetchFailed, error.message)
@@ -84,7 +85,8 @@ extension JobRunner {
         return Prepared(
             sandbox: sandbox, checkout: checkout, commit: fetched.commit,
             venv: venvExists ? "\(policy.filesystem.workspace)/.venv" : nil, pytestRandomly: found.pytestRandomly,
-            setup: report, cloneSeconds: cloneSeconds, setupSeconds: (ContinuousClock.now - setupStarted).seconds)
+            setup: report, workingTree: fetched.workingTree, cloneSeconds: cloneSeconds,
+            setupSeconds: (ContinuousClock.now - setupStarted).seconds)
     }
 
     /// Whether `checkout/.venv` is a virtual environment, judged without following any link the

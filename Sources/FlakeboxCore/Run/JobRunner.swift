@@ -24,6 +24,9 @@ public struct JobRunner: Sendable {
         public var defaultPolicy: String
         /// The policy the setup step (dependency installation) runs under.
         public var setupPolicy: String
+        /// For a local repository from the command line: test the working tree as it is
+        /// (uncommitted and untracked changes included), not only `HEAD`.
+        public var includeWorkingTree = false
 
         public init(
             policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
@@ -60,6 +63,7 @@ public struct JobRunner: Sendable {
         var venv: String?
         var pytestRandomly: Bool
         var setup: SetupReport?
+        var workingTree: WorkingTreeSnapshot?
         var cloneSeconds: Double
         var setupSeconds: Double
     }
@@ -88,8 +92,13 @@ public struct JobRunner: Sendable {
                 runSeconds: (ContinuousClock.now - runsStarted).seconds,
                 totalSeconds: (ContinuousClock.now - started).seconds),
             setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
-            replayTemplate: options.replayTemplate ?? Self.replayTemplate(for: input, commit: prepared.commit))
-        return Summarizer.summarize(summaryInput)
+            // A snapshot commit exists only in the job's clone: its replay takes the working tree again.
+            replayTemplate: options.replayTemplate
+                ?? Self.replayTemplate(
+                    for: input, commit: prepared.workingTree?.isEmpty == false ? nil : prepared.commit))
+        var withWorkingTree = summaryInput
+        withWorkingTree.workingTree = prepared.workingTree
+        return Summarizer.summarize(withWorkingTree)
     }
 
     /// `flakebox replay` with everything that pins the attempt: repo, commit, seed, command.

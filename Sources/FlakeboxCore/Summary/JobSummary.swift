@@ -59,6 +59,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var timings: Timings
     public var setup: Setup?
     public var commit: String?
+    /// A local job's uncommitted changes that were tested (`commit` is then the snapshot's).
+    public var workingTree: WorkingTreeSnapshot? = nil
     public var flakeboxVersion: String
     public var truncation: Truncation
 
@@ -134,6 +136,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case timings
         case setup
         case commit
+        case workingTree = "working_tree"
         case flakeboxVersion = "flakebox_version"
         case truncation
     }
@@ -167,6 +170,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(timings, forKey: .timings)
         try container.encode(setup, forKey: .setup)
         try container.encode(commit, forKey: .commit)
+        try container.encode(workingTree, forKey: .workingTree)
         try container.encode(flakeboxVersion, forKey: .flakeboxVersion)
         try container.encode(truncation, forKey: .truncation)
     }

@@ -56,6 +56,7 @@ public enum Summarizer {
     ) -> JobSummary {
         let (assembled, cutFailing, cutPassing) = context.assemble(limits: limits, caps: caps)
         var summary = assembled
+        summary.workingTree = context.input.workingTree
         let budget = context.input.job.summaryBudgetBytes
         let failingCap = cutFailing > 0 ? caps.failing : nil
         let passingCap = cutPassing > 0 ? caps.passing : nil

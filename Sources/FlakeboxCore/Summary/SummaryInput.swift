@@ -22,6 +22,8 @@ public struct SummaryInput: Sendable {
     public var setup: SetupReport?
     /// The commit the checkout was at.
     public var commit: String?
+    /// What of a local working tree was taken.
+    public var workingTree: WorkingTreeSnapshot?
     public var flakeboxVersion: String
     /// A shell command that replays one attempt, with `{seed}` (and optionally `{attempt}`) where
     /// its values go; the summary's `replay` is this with the first failing seed filled in.
