@@ -2,6 +2,10 @@ import ArgumentParser
 import FlakeboxSandbox
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension Flakebox {
     /// Runs one command in one sandbox over a directory: the engine without the job around it.
     struct Exec: AsyncParsableCommand {
@@ -43,10 +47,15 @@ extension Flakebox {
             let loaded = try PolicyStore.standard().load(policy)
             let sandbox = try Sandbox(policy: loaded, options: .init(tier: tier))
             let path = URL(fileURLWithPath: workspace).standardizedFileURL.path
-            try sandbox.adoptWorkspace(path)
+            // The sandbox user must own what it writes to, and the user's directory must stay
+            // the user's: the attempt runs over a private copy (reflinked where the filesystem
+            // can), which is removed afterwards.
+            let copy = try Self.privateCopy(of: path)
+            defer { WorkspaceFiles.removeTree(copy) }
+            try sandbox.adoptWorkspace(copy)
             let result = await sandbox.run(
                 AttemptRequest(
-                    command: ["/bin/sh", "-c", words.joined(separator: " ")], environment: env, workspace: path,
+                    command: ["/bin/sh", "-c", words.joined(separator: " ")], environment: env, workspace: copy,
                     timeoutSeconds: timeout))
             if json {
                 let encoder = JSONEncoder()
@@ -67,6 +76,27 @@ extension Flakebox {
             }
             throw ExitCode(result.status == .passed ? 0 : result.status == .sandboxError ? 2 : 1)
         }
+    }
+}
+
+extension Flakebox.Exec {
+    /// A copy of `path` in a directory named for this process (`flakebox-<pid>-exec-…`), so that
+    /// the next flakebox to start removes it if this one is killed.
+    static func privateCopy(of path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--workspace \(path): not a directory")
+        }
+        var base = NSTemporaryDirectory()
+        if base.hasSuffix("/") { base.removeLast() }
+        let copy = "\(base)/flakebox-\(getpid())-exec-\(UUID().uuidString.prefix(8))"
+        let copied = HostCommand.run(["/bin/cp", "-a", "--reflink=auto", "--", path, copy])
+        guard copied.status == 0 else {
+            WorkspaceFiles.removeTree(copy)
+            throw ValidationError("--workspace \(path): cannot copy it: \(copied.stderr)")
+        }
+        chmod(copy, 0o755)
+        return copy
     }
 }
 

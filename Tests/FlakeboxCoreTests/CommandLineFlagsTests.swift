@@ -78,3 +78,39 @@ struct CommandLineFlagsTests {
         #expect(headOnly["working_tree"] is NSNull)
     }
 }
+
+@Suite(
+    "flakebox exec: the user's directory stays the user's",
+    .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+struct ExecOwnershipTests {
+    /// Owner, group, mode and size of every entry under `path`, by relative path.
+    static func listing(_ path: String) throws -> [String: String] {
+        var entries: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: path)
+        while let relative = enumerator?.nextObject() as? String {
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(path)/\(relative)")
+            entries[relative] =
+                "\(attributes[.ownerAccountID] ?? "?"):\(attributes[.groupOwnerAccountID] ?? "?") "
+                + "\(attributes[.posixPermissions] ?? "?") \(attributes[.size] ?? "?")"
+        }
+        return entries
+    }
+
+    @Test("exec over a directory changes no owner, mode or content there")
+    func ownership() async throws {
+        let directory = NSTemporaryDirectory() + "flakebox-exec-own-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: "\(directory)/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("a\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/a.txt"))
+        try Data("b\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/sub/b.txt"))
+        chmod("\(directory)/a.txt", 0o640)
+        let before = try Self.listing(directory)
+        let run = try await flakebox([
+            "exec", "--workspace", directory, "--", "cat a.txt && echo changed > a.txt && touch new && rm sub/b.txt",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("a"), "\(run.stdout)")
+        #expect(try Self.listing(directory) == before)
+        #expect(try String(contentsOfFile: "\(directory)/a.txt", encoding: .utf8) == "a\n")
+    }
+}
