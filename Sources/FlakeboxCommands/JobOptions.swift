@@ -81,6 +81,10 @@ struct JobOptions: ParsableArguments {
             guard let root = LocalRepository.topLevel(containing: cwd) else {
                 throw ValidationError("no --repo given, and \(cwd) is not inside a git repository")
             }
+            if root != cwd {
+                FileHandle.standardError.write(
+                    Data("flakebox: testing the repository at \(root) (the command runs at its top level)\n".utf8))
+            }
             object["repo"] = root
         }
         let pairs: [(String, Any?)] = [
@@ -122,6 +126,11 @@ extension JobOptions {
         let absolute = URL(fileURLWithPath: repo).standardizedFileURL.path
         guard let root = LocalRepository.topLevel(containing: absolute) else {
             throw ValidationError("--repo \(repo): not a git repository (nor inside one)")
+        }
+        guard root == absolute else {
+            throw ValidationError(
+                "--repo \(repo) is inside the repository at \(root): name that one (the test command runs at "
+                    + "the repository's top level)")
         }
         return root
     }

@@ -27,6 +27,9 @@ extension Flakebox {
         @Flag(help: "Print exactly the summary the RunPod worker returns, as JSON, and nothing else on stdout.")
         var json = false
 
+        @Flag(name: [.customShort("q"), .long], help: "No progress on stderr.")
+        var quiet = false
+
         @Argument(parsing: .postTerminator, help: "The test command, after --.")
         var command: [String] = []
 
@@ -40,7 +43,7 @@ extension Flakebox {
                 FileHandle.standardError.write(Data("flakebox: \(bad)\n".utf8))
                 throw ExitCode(64)
             }
-            let reporter = ProgressLine(enabled: !json && isatty(2) == 1)
+            let reporter = ProgressLine(mode: .forStandardError(quiet: quiet))
             var options = JobRunner.Options(sandbox: .init(tier: job.tier), progress: { reporter.update($0) })
             options.includeWorkingTree = !job.committedOnly
             let runner = JobRunner(options: options)

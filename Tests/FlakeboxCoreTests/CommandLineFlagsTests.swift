@@ -37,6 +37,27 @@ struct CommandLineFlagsTests {
         let run = try await flakebox(["run", "--repo", directory, "--runs", "1", "--", "true"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("not a git repository"), "\(run.stderr)")
+        let repo = try TestRepository(files: ["sub/t.sh": "true\n"])
+        let inside = try await flakebox(["run", "--repo", repo.path + "/sub", "--runs", "1", "--", "true"])
+        #expect(inside.status == 64)
+        #expect(inside.stderr.contains("is inside the repository at \(repo.path)"), "\(inside.stderr)")
+    }
+
+    @Test(
+        "progress goes to stderr as plain lines when it is not a terminal, --json included; --quiet silences it",
+        .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+    func plainProgress() async throws {
+        let repo = try TestRepository(files: ["t.sh": "true\n"])
+        let run = try await flakebox(["run", "--repo", repo.path, "--runs", "3", "--json", "--", "sh t.sh"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("[flakebox] fetching") }, "\(run.stderr)")
+        #expect(lines.contains { $0.hasPrefix("[flakebox] 3/3 done") }, "\(run.stderr)")
+        #expect(!run.stderr.contains("\u{1B}"), "no terminal escapes in a log")
+        #expect(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) is [String: Any])
+        let quiet = try await flakebox(["run", "--repo", repo.path, "--runs", "1", "--quiet", "--", "sh t.sh"])
+        #expect(quiet.status == 0)
+        #expect(!quiet.stderr.contains("[flakebox]"), "\(quiet.stderr)")
     }
 
     @Test(
