@@ -24,6 +24,8 @@ extension Flakebox {
 
         @OptionGroup var job: JobOptions
 
+        @OptionGroup(title: "Reports") var reports: ReportOutputs
+
         @Flag(help: "Print exactly the summary the RunPod worker returns, as JSON, and nothing else on stdout.")
         var json = false
 
@@ -59,6 +61,9 @@ extension Flakebox {
                 throw ExitCode(3)
             }
             reporter.finish()
+            try reports.write(
+                summary, command: input.testCommand,
+                repositoryRoot: input.repo.hasPrefix("/") ? input.repo : nil, json: json)
             let data = summary.encodedJSON()
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
             if json {
