@@ -13,7 +13,11 @@ public enum JUnitWriter {
         var flaky = 0
         if summary.tests.isEmpty {
             let failed = summary.failures > 0
-            if failed { summary.verdict == .alwaysFails ? (failing += 1) : (flaky += 1) }
+            if failed && summary.verdict == .alwaysFails {
+                failing += 1
+            } else if failed {
+                flaky += 1
+            }
             cases.append(
                 testCase(
                     classname: "flakebox", name: command, alwaysFails: summary.verdict == .alwaysFails,
