@@ -36,6 +36,8 @@ extension JobRunner {
             throw JobError(.policy, "\(error)")
         }
         if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
+        if let bytes = input.memoryBytes { try Self.applyMemory(bytes, to: &policy) }
+        try Self.writeSupportFiles(TestRunnerDetector.adapter(for: input.testCommand), into: checkout)
         let sandbox: Sandbox
         do {
             sandbox = try Sandbox(policy: policy, options: options.sandbox)
