@@ -85,6 +85,9 @@ enum HumanReport {
             lines.append("")
             lines.append(advice)
         }
+        if let reach = summary["seed_reach"] as? [String: Any], let sentence = reach["sentence"] as? String {
+            lines.append("seed (\(reach["runner"] as? String ?? "?")): " + printable(sentence))
+        }
         if let isolation = summary["isolation"] as? [String: Any], let tier = isolation["tier"] as? String {
             var line = "isolation: \(tier)"
             if let missing = isolation["missing"] as? [Any], !missing.isEmpty {

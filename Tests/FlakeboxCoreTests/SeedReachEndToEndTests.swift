@@ -130,6 +130,23 @@ struct SeedReachEndToEndTests {
         #expect(seedReach(plain)["order_shuffled_by"] as? [String] == [])
     }
 
+    @Test("with pytest-randomly installed (a package on top), it reseeds and shuffles, and the plugin says so")
+    func withPytestRandomly() async throws {
+        let repo = try TestRepository(files: [
+            "tests/test_coin.py": moduleSeededTest, "tests/test_more.py": "def test_m1(): pass\ndef test_m2(): pass\n",
+        ])
+        var input = JobInput(repo: repo.path, testCommand: "python3 -m pytest -q tests", runs: 8, parallelism: 2)
+        input.packages = ["pytest-randomly==3.12.0"]
+        let summary = try await runJob(input)
+        let reach = seedReach(summary)
+        #expect(reach["plugin_active"] as? Int == 8, "\(reach) \(summary["setup"] ?? "")")
+        #expect(reach["reseeded_by"] as? [String] == ["pytest-randomly"], "\(reach)")
+        #expect(reach["order_shuffled_by"] as? [String] == ["pytest-randomly"], "\(reach)")
+        let failures = summary["failures"] as? Int ?? 0
+        #expect(failures > 0 && failures < 8, "\(results(summary).map { $0["stdout"] ?? "" })")
+        #expect(results(summary).allSatisfy { ($0["order"] as? [String])?.count == 3 })
+    }
+
     @Test("the plugin reaches the minimal tier too (no mount namespace: paths point at the attempt's copy)")
     func minimalTier() async throws {
         let repo = try TestRepository(files: ["tests/test_coin.py": moduleSeededTest])
