@@ -44,10 +44,12 @@ struct SetupStep {
         var lines: [String] = []
         if needsSetupSandbox {
             let venv = "python3 -m venv --system-site-packages .venv"
-            // A setup_command for a repository without Python still runs when there is no python3.
+            // A setup_command still runs where python3 or its venv module is missing (a repository
+            // that is not Python's); requirements and packages need the venv.
             lines.append(
                 input.setupCommand != nil && !hasRequirements && input.packages.isEmpty
-                    ? "if command -v python3 >/dev/null 2>&1; then \(venv) && . .venv/bin/activate || exit $?; fi"
+                    ? "if \(venv) >/dev/null 2>&1; then . .venv/bin/activate; "
+                        + "else echo 'flakebox-setup: no virtualenv (python3 -m venv failed)' >&2; fi"
                     : "\(venv) && . .venv/bin/activate || exit $?")
         }
         if input.setupCommand == nil && hasRequirements {
