@@ -147,6 +147,24 @@ struct SeedReachEndToEndTests {
         #expect(results(summary).allSatisfy { ($0["order"] as? [String])?.count == 3 })
     }
 
+    @Test("one cause is one signature, though pytest's progress line varies with the shuffled order")
+    func oneSignatureAcrossOrders() async throws {
+        let repo = try TestRepository(files: [
+            "tests/test_coin.py": moduleSeededTest + "\ndef test_p1(): pass\ndef test_p2(): pass\ndef test_p3(): pass\n"
+        ])
+        var input = JobInput(repo: repo.path, testCommand: "python3 -m pytest -q tests", runs: 16, parallelism: 2)
+        input.shuffle = true
+        let summary = try await runJob(input)
+        let failing = results(summary).filter { $0["status"] as? String == "failed" }
+        // The progress lines really differ (the failing test's place in the order moves).
+        let progress = Set(failing.compactMap { ($0["stdout"] as? String)?.split(separator: "\n").first })
+        #expect(failing.count >= 3 && progress.count > 1, "\(progress)")
+        let signatures = summary["failure_signatures"] as? [[String: Any]] ?? []
+        #expect(signatures.count == 1, "\(signatures.map { $0["signature"] ?? "" })")
+        let text = signatures.first?["signature"] as? String ?? ""
+        #expect(text.contains("AssertionError: unlucky draw") && text.contains("at tests/test_coin.py:"), "\(text)")
+    }
+
     @Test("the plugin reaches the minimal tier too (no mount namespace: paths point at the attempt's copy)")
     func minimalTier() async throws {
         let repo = try TestRepository(files: ["tests/test_coin.py": moduleSeededTest])
