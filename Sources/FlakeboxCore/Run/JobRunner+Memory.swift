@@ -4,7 +4,8 @@ extension JobRunner {
     /// The job's `memory` as the attempts' limit, refused above the policy's `maxMemory` (or its
     /// `memory` when it names no maximum): a job may not grant itself more than the policy allows.
     static func applyMemory(_ bytes: UInt64, to policy: inout Policy) throws(JobError) {
-        let bound = policy.limits.maxMemory ?? policy.limits.memory
+        let limits = policy.limits
+        let bound = limits.maxMemory.map { max($0, limits.memory ?? 0) } ?? limits.memory
         if let bound, bytes > bound {
             throw JobError(
                 .policy,

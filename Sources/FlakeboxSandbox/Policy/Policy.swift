@@ -29,7 +29,8 @@ public struct Policy: Sendable, Equatable {
 
     public struct Limits: Sendable, Equatable {
         public var memory: UInt64?
-        /// The most a job's `memory` may ask for; nil: no more than `memory`.
+        /// The most a job's `memory` may ask for (never less than `memory`: a policy that extends
+        /// another and raises `memory` keeps it); nil: no more than `memory`.
         public var maxMemory: UInt64? = nil
         public var pids: Int?
         public var cpus: Double?
@@ -131,9 +132,6 @@ extension Policy {
         if var l = reader.object("limits") {
             limits.memory = l.byteSize("memory", in: 16 << 20...1 << 44)
             limits.maxMemory = l.byteSize("maxMemory", in: 16 << 20...1 << 44)
-            if let most = limits.maxMemory, let memory = limits.memory, most < memory {
-                l.fail("maxMemory", "smaller than memory")
-            }
             limits.pids = l.integer("pids", in: 8...1_000_000).map(Int.init)
             limits.cpus = l.double("cpus", in: 0.01...1024)
             limits.cpuSeconds = l.integer("cpuSeconds", in: 1...86_400 * 7).map(Int.init)
