@@ -54,6 +54,59 @@ awk -v f="$sandboxed" -v s="$shared" 'BEGIN { printf "flakebox / shared checkout
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("failures found:", s["failures"], "of", s["total_runs"])' "$work/summary.json"
 
 echo
+echo "== flakebox's pytest plugin: a small pytest run (5 tests) with and without it =="
+# The plugin as flakebox writes it into checkouts (the Swift source embeds it).
+mkdir -p "$work/plugin/plugin" "$work/plugin/tests"
+python3 - Sources/FlakeboxCore/Plan/PytestPlugin.swift "$work/plugin/plugin/flakebox_pytest.py" <<'PY'
+import sys, textwrap
+text = open(sys.argv[1]).read()
+body = text[text.index('#"""') + 5 : text.index('"""#')]
+open(sys.argv[2], "w").write(textwrap.dedent(body))
+PY
+cat > "$work/plugin/tests/test_small.py" <<'PY'
+import random
+def test_one(): assert random.random() < 2
+def test_two(): assert sorted([3, 1, 2]) == [1, 2, 3]
+def test_three(): assert "a" * 3 == "aaa"
+class TestGroup:
+    def test_four(self): assert {1: 2}[1] == 2
+    def test_five(self): assert sum(range(10)) == 45
+PY
+# Interleaved (one run of each in turn), so that load from elsewhere falls on every row alike.
+# Interleaved (one run of each in turn), so that load from elsewhere falls on every row alike;
+# CPU time (user + system, from rusage) as well as wall time, as it is less disturbed by load.
+python3 - "$work/plugin" "${PLUGIN_RUNS:-60}" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+root, rounds = sys.argv[1], int(sys.argv[2])
+env = dict(os.environ, TEST_SEED="7", PYTHONPATH=f"{root}/plugin", PYTEST_FLAKEBOX_REPORT=f"{root}/report.json")
+base = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{root}/tests"]
+rows = {
+    "pytest, no plugin": (base, {}),
+    "pytest + flakebox_pytest (reseed)": (base + ["-p", "flakebox_pytest"], {}),
+    "pytest + flakebox_pytest (reseed, shuffle)": (base + ["-p", "flakebox_pytest"], {"PYTEST_FLAKEBOX_SHUFFLE": "1"}),
+}
+wall = {name: [] for name in rows}
+cpu = {name: [] for name in rows}
+def used():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+for _ in range(rounds):
+    for name, (argv, extra) in rows.items():
+        start, start_cpu = time.perf_counter(), used()
+        subprocess.run(argv, env=dict(env, **extra), stdout=subprocess.DEVNULL, check=True)
+        wall[name].append(time.perf_counter() - start)
+        cpu[name].append(used() - start_cpu)
+base_wall = statistics.median(wall["pytest, no plugin"])
+base_cpu = statistics.median(cpu["pytest, no plugin"])
+print("| run | median wall ms | cost | median CPU ms | cost |\n|---|---:|---:|---:|---:|")
+for name in rows:
+    w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+    print(f"| {name} | {w * 1000:.1f} | {100 * (w / base_wall - 1):+.1f} % | {c * 1000:.1f} | {100 * (c / base_cpu - 1):+.1f} % |")
+worst = max(statistics.median(cpu[name]) for name in list(rows)[1:])
+print(f"plugin cost per attempt (median CPU, worst row): {100 * (worst / base_cpu - 1):+.1f} % (target < 5 %)")
+PY
+
+echo
 echo "== supervisor memory: 1000 runs, each printing 10 MB =="
 /usr/bin/time -v "$bin/flakebox" run --repo "$job" --runs "${FLOOD_RUNS:-1000}" --parallelism 4 --json \
   -- 'head -c 10000000 /dev/zero | tr "\\0" x' > /dev/null 2> "$work/time.txt" || true

@@ -3,7 +3,7 @@
 # what is missing). The Swift toolchain itself is expected on PATH (swift.org or the Docker image).
 set -euo pipefail
 
-packages=(libseccomp-dev git python3 python3-venv python3-pip python3-pytest util-linux bubblewrap hyperfine clang-format ca-certificates bc time)
+packages=(libseccomp-dev git python3 python3-venv python3-pip python3-pytest python3-numpy util-linux bubblewrap hyperfine clang-format ca-certificates bc time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

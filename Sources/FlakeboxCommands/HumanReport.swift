@@ -93,6 +93,9 @@ enum HumanReport {
                 "working tree: \(copied) changed or untracked file(s) and \(deleted) deletion(s) tested on top of \(base)"
                     + " (--committed-only tests HEAD alone)")
         }
+        if let reach = summary["seed_reach"] as? [String: Any], let sentence = reach["sentence"] as? String {
+            lines.append("seed (\(reach["runner"] as? String ?? "?")): " + printable(sentence))
+        }
         if let isolation = summary["isolation"] as? [String: Any], let tier = isolation["tier"] as? String {
             var line = "isolation: \(tier)"
             if let missing = isolation["missing"] as? [Any], !missing.isEmpty {

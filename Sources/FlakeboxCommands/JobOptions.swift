@@ -60,6 +60,18 @@ struct JobOptions: ParsableArguments {
         help: "For a local repository: test HEAD only, without the working tree's uncommitted and untracked changes.")
     var committedOnly = false
 
+    @Flag(name: .customLong("no-reseed"), help: "Do not reseed the test runner's random generators before each test.")
+    var noReseed = false
+
+    @Flag(help: "Run the tests in an order shuffled by the seed.")
+    var shuffle = false
+
+    @Option(name: .customLong("package"), help: "A pip requirement installed on top of requirements.txt (repeatable).")
+    var packages: [String] = []
+
+    @Option(help: "Memory limit of an attempt (e.g. 3GiB), within the policy's maxMemory.")
+    var memory: String?
+
     @Option(help: "Run at this isolation tier (minimal, reduced, full) instead of the strongest available.")
     var tier: IsolationTier?
 
@@ -95,6 +107,10 @@ struct JobOptions: ParsableArguments {
         ]
         for case (let key, let value?) in pairs { object[key] = value }
         if submodules { object["submodules"] = true }
+        if noReseed { object["reseed"] = false }
+        if shuffle { object["shuffle"] = true }
+        if !packages.isEmpty { object["packages"] = (object["packages"] as? [Any] ?? []) + packages }
+        if let memory { object["memory"] = memory }
         if !environment.isEmpty {
             var env = object["env"] as? [String: Any] ?? [:]
             for pair in environment {

@@ -275,6 +275,10 @@ struct XMLTokenizerTests {
             "<s><testcase name=\"t\"><failure>\n  first line\n<![CDATA[\(String(repeating: "é", count: 5000))]]>"
             + "</failure></testcase></s>"
         let report = try #require(JUnitReport.parse(Array(xml.utf8), limits: .init(maximumMessageCharacters: 64)))
-        #expect(report.testCases == [.init(id: "t", outcome: .failed, message: "first line")])
+        var withoutTail = report.testCases
+        for index in withoutTail.indices { withoutTail[index].failureTail = nil }
+        #expect(withoutTail == [.init(id: "t", outcome: .failed, message: "first line")])
+        #expect(report.testCases.first?.failureTail?.count == 4096)
+        #expect(report.testCases.first?.failureTail?.hasSuffix("éé") == true)
     }
 }

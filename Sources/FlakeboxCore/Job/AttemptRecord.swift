@@ -8,6 +8,9 @@ public struct AttemptRecord: Sendable, Equatable {
     public var seed: UInt64
     public var result: AttemptResult
     public var junitReports: [[UInt8]]
+    /// What the test runner's plugin said it did (pytest: what the seed reached, the order run);
+    /// nil when it left no report.
+    public var runnerReport: RunnerReport?
 
     public init(attempt: Int, seed: UInt64, result: AttemptResult, junitReports: [[UInt8]] = []) {
         self.attempt = attempt

@@ -15,14 +15,17 @@ public struct JobInputError: Error, Sendable, CustomStringConvertible {
 }
 
 extension JobInput {
-    public static let fieldNames = [
-        "repo", "test_command", "runs", "parallelism", "ref", "setup_command", "timeout_s", "deadline_s", "env",
-        "seed_start", "stop_after_failures", "policy", "output_limit_bytes", "junit_xml", "summary_budget_bytes",
-        "submodules",
-    ]
+    public static let fieldNames =
+        [
+            "repo", "test_command", "runs", "parallelism", "ref", "setup_command", "timeout_s", "deadline_s", "env",
+            "seed_start", "stop_after_failures", "policy", "output_limit_bytes", "junit_xml", "summary_budget_bytes",
+            "submodules",
+        ] + flakeFieldNames
 
     /// Variables flakebox sets itself; a job may not override them.
-    public static let reservedVariables: Set<String> = ["TEST_SEED", "ATTEMPT"]
+    public static let reservedVariables: Set<String> = [
+        "TEST_SEED", "ATTEMPT", "PYTEST_FLAKEBOX_RESEED", "PYTEST_FLAKEBOX_SHUFFLE", "PYTEST_FLAKEBOX_REPORT",
+    ]
 
     /// Parses and validates a job from JSON text, collecting every problem.
     public static func parse(json data: Data, origin: Origin) throws(JobInputError) -> JobInput {
@@ -101,6 +104,7 @@ extension JobInput {
             input.summaryBudgetBytes = Int(budget)
         }
         input.submodules = r.bool("submodules") ?? false
+        parseFlakeFields(&r, into: &input)
         if let stop = input.stopAfterFailures, stop > input.runs {
             r.fail("stop_after_failures", "\(stop) is more than runs (\(input.runs))")
         }

@@ -33,6 +33,16 @@ public struct JobInput: Sendable, Equatable {
     public var summaryBudgetBytes: Int
     /// Fetch submodules (off by default).
     public var submodules: Bool
+    /// Reseed the test runner's random number generators from the seed before every test (pytest:
+    /// flakebox's plugin). On by default.
+    public var reseed: Bool = true
+    /// Run the tests in an order permuted by the seed (modules, classes, functions).
+    public var shuffle: Bool = false
+    /// pip requirement specifiers installed into the job's virtualenv on top of
+    /// `requirements.txt` (`numpy==2.4.6`).
+    public var packages: [String] = []
+    /// Memory limit of an attempt, within the policy's `maxMemory`; nil: the policy's.
+    public var memoryBytes: UInt64?
 
     public init(
         repo: String, testCommand: String, runs: Int = 10, parallelism: Int = 1, ref: String? = nil,

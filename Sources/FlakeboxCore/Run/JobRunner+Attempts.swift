@@ -8,8 +8,9 @@ extension JobRunner {
     func runAttempts(_ input: JobInput, prepared: Prepared) async -> (
         records: [AttemptRecord], incompleteReason: String?
     ) {
-        let workspace = prepared.sandbox.policy.filesystem.workspace
-        let patterns = AttemptEnvironment.junitPatterns(for: input, workspace: workspace)
+        let planner = AttemptPlanner(
+            input: input, workspace: prepared.sandbox.policy.filesystem.workspace, venv: prepared.venv,
+            pytestRandomly: prepared.pytestRandomly, firstAttempt: options.firstAttempt)
         let started = ContinuousClock.now
         let deadline = input.deadlineSeconds.map { started + .milliseconds(Int64($0 * 1000)) }
         let budget = RecordBudget(input: input)
@@ -21,15 +22,11 @@ extension JobRunner {
 
         await withTaskGroup(of: AttemptRecord.self) { group in
             func launch(_ index: Int) {
-                let seed = input.seedStart + UInt64(index)
-                let attempt = options.firstAttempt + index
+                let plan = planner.plan(index: index)
+                let attempt = plan.attempt
                 let request = AttemptRequest(
-                    command: ["/bin/sh", "-c", input.testCommand],
-                    environment: AttemptEnvironment.variables(
-                        for: input, attempt: attempt, seed: seed, workspace: workspace,
-                        pytestRandomly: prepared.pytestRandomly, venv: prepared.venv),
-                    workspace: prepared.checkout, label: "attempt", timeoutSeconds: input.timeoutSeconds,
-                    artifacts: patterns)
+                    command: plan.command, environment: plan.environment, workspace: prepared.checkout,
+                    label: "attempt", timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts)
                 let sandbox = prepared.sandbox
                 var observer: OutputObserver?
                 if let observe = options.outputObserver {
@@ -38,9 +35,7 @@ extension JobRunner {
                 let attemptObserver = observer
                 group.addTask {
                     let result = await sandbox.run(request, observer: attemptObserver)
-                    return budget.trim(
-                        AttemptRecord(
-                            attempt: attempt, seed: seed, result: result, junitReports: result.artifacts.map(\.bytes)))
+                    return budget.trim(.collecting(attempt: attempt, seed: plan.seed, result: result))
                 }
             }
             func fill() {

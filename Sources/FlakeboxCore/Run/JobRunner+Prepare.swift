@@ -43,6 +43,8 @@ extension JobRunner {
         let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 
         if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
+        if let bytes = input.memoryBytes { try Self.applyMemory(bytes, to: &policy) }
+        try Self.writeSupportFiles(TestRunnerDetector.adapter(for: input.testCommand), into: checkout)
         let sandbox: Sandbox
         do {
             sandbox = try Sandbox(policy: policy, options: options.sandbox)

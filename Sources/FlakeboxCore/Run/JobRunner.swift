@@ -84,7 +84,7 @@ public struct JobRunner: Sendable {
                 phase: .summarizing, total: input.runs, completed: outcome.records.count,
                 failures: outcome.records.filter { $0.result.status.isTestFailure }.count, running: 0,
                 elapsedSeconds: (ContinuousClock.now - runsStarted).seconds))
-        let summaryInput = SummaryInput(
+        var summaryInput = SummaryInput(
             job: input, records: outcome.records, complete: outcome.incompleteReason == nil,
             incompleteReason: outcome.incompleteReason, isolation: prepared.sandbox.isolation,
             timings: JobTimings(
@@ -96,9 +96,9 @@ public struct JobRunner: Sendable {
             replayTemplate: options.replayTemplate
                 ?? Self.replayTemplate(
                     for: input, commit: prepared.workingTree?.isEmpty == false ? nil : prepared.commit))
-        var withWorkingTree = summaryInput
-        withWorkingTree.workingTree = prepared.workingTree
-        return Summarizer.summarize(withWorkingTree)
+        summaryInput.workingTree = prepared.workingTree
+        summaryInput.memoryLimitBytes = prepared.sandbox.policy.limits.memory
+        return Summarizer.summarize(summaryInput)
     }
 
     /// `flakebox replay` with everything that pins the attempt: repo, commit, seed, command.
@@ -107,6 +107,11 @@ public struct JobRunner: Sendable {
         if let ref = commit ?? input.ref { words += ["--ref", shellQuote(ref)] }
         if let setup = input.setupCommand { words += ["--setup-command", shellQuote(setup)] }
         if let policy = input.policy { words += ["--policy", shellQuote(policy)] }
+        // What changes the run: a replay without it would not be the same attempt.
+        if !input.reseed { words.append("--no-reseed") }
+        if input.shuffle { words.append("--shuffle") }
+        for package in input.packages { words += ["--package", shellQuote(package)] }
+        if let memory = input.memoryBytes { words += ["--memory", "\(memory)"] }
         words += ["--seed", "{seed}", "--attempt", "{attempt}", "--", shellQuote(input.testCommand)]
         return words.joined(separator: " ")
     }

@@ -61,13 +61,20 @@ enum FailureSignatureClusterer {
         return lines
     }
 
+    /// The status line and one line per failing test's cause (`FailureCause`), when the attempt's
+    /// JUnit reports name any: the cause, not the output around it, decides the signature.
+    static func causeLines(for record: AttemptRecord) -> [String]? {
+        let causes = FailureCause.lines(record.junitReports.compactMap { JUnitReport.parse($0) })
+        return causes.isEmpty ? nil : [statusLine(for: record.result)] + causes.prefix(maximumLines)
+    }
+
     /// Clusters `records` (the failing ones), largest cluster first, then by first attempt.
     static func cluster(_ records: [AttemptRecord]) -> [Cluster] {
         // Exact groups, in order of first appearance.
         var groupIndex: [[String]: Int] = [:]
         var groups: [Cluster] = []
         for record in records.sorted(by: { $0.attempt < $1.attempt }) {
-            let lines = lines(for: record.result)
+            let lines = causeLines(for: record) ?? lines(for: record.result)
             if let index = groupIndex[lines] {
                 groups[index].attempts.append(record.attempt)
                 groups[index].statuses[record.result.status, default: 0] += 1

@@ -25,12 +25,18 @@ public struct JUnitReport: Sendable, Equatable {
         /// The failure's or error's `message`, else the first line of its text.
         public var message: String?
         public var seconds: Double?
+        /// The end of the failure's or error's text (where a traceback names its innermost frame
+        /// and the exception), capped at `Limits.maximumTailCharacters`.
+        public var failureTail: String?
 
-        public init(id: String, outcome: Outcome, message: String? = nil, seconds: Double? = nil) {
+        public init(
+            id: String, outcome: Outcome, message: String? = nil, seconds: Double? = nil, failureTail: String? = nil
+        ) {
             self.id = id
             self.outcome = outcome
             self.message = message
             self.seconds = seconds
+            self.failureTail = failureTail
         }
     }
 
@@ -42,6 +48,8 @@ public struct JUnitReport: Sendable, Equatable {
         public var maximumTestCases: Int
         /// Characters of a failure's message or text kept.
         public var maximumMessageCharacters: Int
+        /// Characters kept of the end of a failure's text.
+        public var maximumTailCharacters = 4096
 
         public init(maximumBytes: Int = 32 << 20, maximumTestCases: Int = 100_000, maximumMessageCharacters: Int = 1024)
         {

@@ -16,6 +16,8 @@ struct JUnitReportParser {
     private var message: String?
     /// Text inside the current `<failure>`/`<error>`, capped.
     private var failureText = ""
+    /// The last characters of the current failure's text.
+    private var failureTail = ""
     private var inFailure = false
     /// `<testcase>` elements open inside the current one (their end must not end it).
     private var nestedTestCases = 0
@@ -63,6 +65,7 @@ struct JUnitReportParser {
             outcome = .passed
             message = nil
             failureText = ""
+            failureTail = ""
             inFailure = false
         case "failure", "error":
             guard current != nil else { return }
@@ -82,12 +85,21 @@ struct JUnitReportParser {
         }
     }
 
+    private mutating func keepTail(_ text: some StringProtocol) {
+        failureTail += text.suffix(limits.maximumTailCharacters)
+        if failureTail.utf8.count > 2 * limits.maximumTailCharacters {
+            failureTail = String(failureTail.suffix(limits.maximumTailCharacters))
+        }
+    }
+
     private mutating func foundCharacters(_ string: String) {
+        if inFailure { keepTail(string) }
         guard inFailure, failureText.count < limits.maximumMessageCharacters else { return }
         failureText += string.prefix(limits.maximumMessageCharacters - failureText.count)
     }
 
     private mutating func foundCDATA(_ block: String) {
+        if inFailure { keepTail(LossyUTF8.string(Array(block.utf8.suffix(limits.maximumTailCharacters * 4)))) }
         guard inFailure, failureText.count < limits.maximumMessageCharacters else { return }
         // Cut by bytes first, as when the block came as `Data`.
         let text = LossyUTF8.string(Array(block.utf8.prefix(limits.maximumMessageCharacters * 4)))
@@ -108,7 +120,10 @@ struct JUnitReportParser {
                 let firstLine = failureText.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }
                 message = firstLine.map { String($0.trimmingCharacters(in: .whitespaces)) }
             }
-            testCases.append(.init(id: testCase.id, outcome: outcome, message: message, seconds: testCase.seconds))
+            let tail = failureTail.isEmpty ? nil : String(failureTail.suffix(limits.maximumTailCharacters))
+            testCases.append(
+                .init(id: testCase.id, outcome: outcome, message: message, seconds: testCase.seconds, failureTail: tail)
+            )
             current = nil
             inFailure = false
             if testCases.count >= limits.maximumTestCases {

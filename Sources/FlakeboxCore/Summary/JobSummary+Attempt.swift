@@ -30,6 +30,10 @@ extension JobSummary {
         public var sandboxError: SandboxError?
         /// Tests its JUnit reports say failed or errored; written only when it left a report.
         public var failedTests: [String]?
+        /// The tests in the order they started, when the order was shuffled (capped);
+        /// `orderTotal` counts them all.
+        public var order: [String]? = nil
+        public var orderTotal: Int? = nil
 
         enum CodingKeys: String, CodingKey {
             case attempt
@@ -46,6 +50,8 @@ extension JobSummary {
             case signal
             case sandboxError = "sandbox_error"
             case failedTests = "failed_tests"
+            case order
+            case orderTotal = "order_total"
         }
 
         /// The RunPod summary's `exit_code`, as Python's `subprocess` reported it: the exit code
@@ -80,6 +86,8 @@ extension JobSummary {
             try container.encodeIfPresent(signal, forKey: .signal)
             try container.encodeIfPresent(sandboxError, forKey: .sandboxError)
             try container.encodeIfPresent(failedTests, forKey: .failedTests)
+            try container.encodeIfPresent(order, forKey: .order)
+            try container.encodeIfPresent(orderTotal, forKey: .orderTotal)
         }
     }
 }

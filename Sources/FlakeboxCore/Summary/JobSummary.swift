@@ -63,6 +63,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var workingTree: WorkingTreeSnapshot? = nil
     public var flakeboxVersion: String
     public var truncation: Truncation
+    /// What the seed reached: plugin active, generators reseeded, order shuffled.
+    public var seedReach: SeedReach? = nil
 
     /// Durations in seconds (nearest-rank percentiles, see `SummaryStatistics.percentile`).
     public struct Durations: Sendable, Equatable, Codable {
@@ -139,6 +141,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case workingTree = "working_tree"
         case flakeboxVersion = "flakebox_version"
         case truncation
+        case seedReach = "seed_reach"
     }
 
     /// Every key is written; absent values as `null`.
@@ -173,6 +176,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(workingTree, forKey: .workingTree)
         try container.encode(flakeboxVersion, forKey: .flakeboxVersion)
         try container.encode(truncation, forKey: .truncation)
+        try container.encodeIfPresent(seedReach, forKey: .seedReach)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

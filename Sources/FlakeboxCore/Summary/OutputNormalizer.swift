@@ -216,7 +216,9 @@ public enum OutputNormalizer {
                     }
                     scan -= 1
                 }
-                if lineStart < lineEnd, let normalized = normalize(bytes: Array(buffer[lineStart..<lineEnd])),
+                let line =
+                    PytestProgressLine.replacement(buffer[lineStart..<lineEnd]) ?? Array(buffer[lineStart..<lineEnd])
+                if lineStart < lineEnd, let normalized = normalize(bytes: line),
                     seen.insert(normalized).inserted
                 {
                     lines.append(normalized)

@@ -19,6 +19,9 @@ struct SummaryAdvice {
     var commonSandboxError: String?
     var complete: Bool
     var incompleteReason: String?
+    var seedReach: JobSummary.SeedReach? = nil
+    var ooms = 0
+    var memoryLimit: UInt64? = nil
 
     var text: String {
         switch verdict {
@@ -42,10 +45,24 @@ struct SummaryAdvice {
     }
 
     private var flaky: String {
-        "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence)
+        "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence) + oomSentence
+    }
+
+    /// Which limit an `oom` hit, and what to do about it.
+    private var oomSentence: String {
+        guard ooms > 0 else { return "" }
+        let limit = memoryLimit.map { " at the memory limit of \(SummaryFormat.bytes($0))" } ?? ""
+        return " \(SummaryFormat.count(ooms, "run")) ran out of memory\(limit): if the test needs more, "
+            + "raise \"memory\" (up to the policy's limits.maxMemory)."
     }
 
     private var alwaysFails: String {
+        if ooms == failures, let memoryLimit {
+            return
+                "Every one of the \(SummaryFormat.count(testOutcomes, "run")) was killed by the out-of-memory killer "
+                + "at the memory limit of \(SummaryFormat.bytes(memoryLimit)): this says the test needs more memory, "
+                + "not that it fails; raise \"memory\" (up to the policy's limits.maxMemory) and run it again."
+        }
         let how =
             timeouts == failures
             ? "Every one of the \(SummaryFormat.count(testOutcomes, "run")) timed out: look for a hang or raise timeout_s."
@@ -63,7 +80,9 @@ struct SummaryAdvice {
             return opening + " The job stopped early\(reason); run the remaining attempts to tighten the bound."
         }
         let more = testOutcomes * 10
-        return opening + " To push the bound below \(SummaryFormat.percent(3 / Double(more))), run \(more) attempts."
+        let reach = seedReach?.adviceSentence.map { " " + $0 } ?? ""
+        return opening + reach
+            + " To push the bound below \(SummaryFormat.percent(3 / Double(more))), run \(more) attempts."
     }
 
     private var harnessError: String {

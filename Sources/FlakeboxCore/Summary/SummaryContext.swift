@@ -23,6 +23,7 @@ struct SummaryContext {
     let replay: String?
     let isolation: JobSummary.Isolation
     let profiles: [OutputBudgetAllocator.Profile]
+    let seedReach: JobSummary.SeedReach
 
     /// Statuses that are a test's failure.
     static let failureStatuses: Set<AttemptStatus> = [.failed, .signaled, .timeout, .oom, .outputLimit]
@@ -88,6 +89,9 @@ struct SummaryContext {
         for record in records where record.result.status == .sandboxError {
             harnessFailures[Self.sandboxError(for: record.result).message, default: 0] += 1
         }
+        seedReach = JobSummary.SeedReach(
+            job: input.job,
+            records: records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) })
         let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         advice =
             SummaryAdvice(
@@ -95,7 +99,8 @@ struct SummaryContext {
                 timeouts: counts[AttemptStatus.timeout.rawValue] ?? 0, failureRate: failureRate,
                 firstFailingSeed: firstFailing?.seed, replay: replay, topSignatureCount: clusters.first?.count,
                 signatureCount: clusters.count, topTest: topTest, commonSandboxError: commonSandboxError,
-                complete: input.complete, incompleteReason: input.incompleteReason
+                complete: input.complete, incompleteReason: input.incompleteReason, seedReach: seedReach,
+                ooms: counts[AttemptStatus.oom.rawValue] ?? 0, memoryLimit: input.memoryLimitBytes
             ).text
     }
 
@@ -128,6 +133,10 @@ struct SummaryContext {
             if limits.failedTestsPerAttempt > 0, let names = tests.failedTests[record.attempt] {
                 failedTests = Array(names.prefix(limits.failedTestsPerAttempt))
             }
+            var order: [String]?
+            if let report = record.runnerReport, report.shuffledBy != nil, limits.orderPerAttempt > 0 {
+                order = Array(report.order.prefix(limits.orderPerAttempt))
+            }
             results.append(
                 JobSummary.Attempt(
                     attempt: record.attempt, seed: record.seed, exitCode: JobSummary.Attempt.exitCode(for: result),
@@ -136,7 +145,9 @@ struct SummaryContext {
                     stderrDroppedBytes: stderr.droppedBytes, cpuSeconds: result.cpuSeconds.map(SummaryFormat.seconds),
                     peakMemoryBytes: result.peakMemoryBytes, signal: result.signal,
                     sandboxError: result.status == .sandboxError ? Self.sandboxError(for: result) : nil,
-                    failedTests: failedTests))
+                    failedTests: failedTests, order: order,
+                    orderTotal: order == nil ? nil : record.runnerReport?.orderTotal
+                ))
         }
 
         let signatures = clusters.prefix(limits.signatures).map { cluster in
@@ -181,7 +192,7 @@ struct SummaryContext {
             truncation: JobSummary.Truncation(
                 budgetBytes: input.job.summaryBudgetBytes, jsonBytes: 0, withinBudget: true,
                 outputBytesPerFailingAttempt: nil, outputBytesPerPassingAttempt: nil, attemptsWithCutOutput: 0,
-                listsShortened: limits != .standard, sentence: ""))
+                listsShortened: limits != .standard, sentence: ""), seedReach: seedReach)
         return (summary, cutFailing, cutPassing)
     }
 

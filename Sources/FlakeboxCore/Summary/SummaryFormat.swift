@@ -40,3 +40,16 @@ enum SummaryFormat {
         "\(value) " + (value == 1 ? singular : plural ?? singular + "s")
     }
 }
+
+extension SummaryFormat {
+    /// `2 GiB`, `512 MiB`, `2.4 GiB`: a memory size as a person reads it.
+    static func bytes(_ value: UInt64) -> String {
+        let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, unit) in units where value >= size {
+            let amount = Double(value) / Double(size)
+            let text = amount == amount.rounded() ? String(Int(amount)) : String(format: "%.1f", amount)
+            return "\(text) \(unit)"
+        }
+        return "\(value) bytes"
+    }
+}

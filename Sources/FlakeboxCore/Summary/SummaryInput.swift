@@ -33,6 +33,8 @@ public struct SummaryInput: Sendable {
     /// `defaultReplayTemplate(testCommand:)`, runs the test command directly with the variables
     /// every attempt gets.
     public var replayTemplate: String
+    /// The attempts' memory limit, so that an `oom` is explained by the limit it hit.
+    public var memoryLimitBytes: UInt64? = nil
 
     /// - Parameters:
     ///   - replayTemplate: see `replayTemplate`; nil: `defaultReplayTemplate(testCommand: job.testCommand)`.

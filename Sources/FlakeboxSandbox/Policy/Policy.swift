@@ -29,6 +29,9 @@ public struct Policy: Sendable, Equatable {
 
     public struct Limits: Sendable, Equatable {
         public var memory: UInt64?
+        /// The most a job's `memory` may ask for (never less than `memory`: a policy that extends
+        /// another and raises `memory` keeps it); nil: no more than `memory`.
+        public var maxMemory: UInt64? = nil
         public var pids: Int?
         public var cpus: Double?
         public var cpuSeconds: Int?
@@ -135,6 +138,7 @@ extension Policy {
             timeoutSeconds: 600, outputCapture: 64 << 10, outputLimit: 64 << 20)
         if var l = reader.object("limits") {
             limits.memory = l.byteSize("memory", in: 16 << 20...1 << 44)
+            limits.maxMemory = l.byteSize("maxMemory", in: 16 << 20...1 << 44)
             limits.pids = l.integer("pids", in: 8...1_000_000).map(Int.init)
             limits.cpus = l.double("cpus", in: 0.01...1024)
             limits.cpuSeconds = l.integer("cpuSeconds", in: 1...86_400 * 7).map(Int.init)
@@ -145,7 +149,8 @@ extension Policy {
             limits.outputCapture = Int(l.byteSize("outputCapture", in: 256...1 << 30) ?? UInt64(limits.outputCapture))
             limits.outputLimit = l.byteSize("outputLimit", in: 1 << 10...1 << 44) ?? limits.outputLimit
             l.rejectUnknownKeys(known: [
-                "memory", "pids", "cpus", "cpuSeconds", "fileSize", "openFiles", "processes", "timeoutSeconds",
+                "memory", "maxMemory", "pids", "cpus", "cpuSeconds", "fileSize", "openFiles", "processes",
+                "timeoutSeconds",
                 "outputCapture", "outputLimit",
             ])
             reader.absorb(l)

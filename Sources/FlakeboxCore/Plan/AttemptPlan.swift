@@ -1,0 +1,12 @@
+/// What one attempt runs: decided by `AttemptPlanner` before it is scheduled.
+public struct AttemptPlan: Sendable, Equatable {
+    public var attempt: Int
+    public var seed: UInt64
+    /// argv (`/bin/sh -c <command>`).
+    public var command: [String]
+    public var environment: [String: String]
+    /// Files to bring back: JUnit reports and the runner plugin's report.
+    public var artifacts: [String]
+    public var shuffle: Bool
+    public var reseed: Bool
+}

@@ -1,0 +1,51 @@
+/// Decides each attempt's command, seed, environment and order, apart from the scheduler that
+/// runs them: attempt i gets seed `seed_start + i`, `TEST_SEED`, `ATTEMPT` and `PYTHONHASHSEED`,
+/// and whatever the test runner's adapter adds (the seed made effective, the order shuffled, a
+/// JUnit report path).
+public struct AttemptPlanner: Sendable {
+    public var input: JobInput
+    public var adapter: any TestRunnerAdapter
+    /// The workspace path inside the sandbox.
+    public var workspace: String
+    /// The checkout's virtualenv inside the sandbox, when setup made one.
+    public var venv: String?
+    public var pytestRandomly: Bool
+    /// The number of the first attempt (a replay keeps the number it replays).
+    public var firstAttempt: Int
+
+    public init(
+        input: JobInput, workspace: String, venv: String? = nil, pytestRandomly: Bool = false, firstAttempt: Int = 0,
+        adapter: (any TestRunnerAdapter)? = nil
+    ) {
+        self.input = input
+        self.adapter = adapter ?? TestRunnerDetector.adapter(for: input.testCommand)
+        self.workspace = workspace
+        self.venv = venv
+        self.pytestRandomly = pytestRandomly
+        self.firstAttempt = firstAttempt
+    }
+
+    /// The plan of the `index`th attempt of the job (0-based).
+    public func plan(index: Int) -> AttemptPlan {
+        let seed = input.seedStart + UInt64(index)
+        let attempt = firstAttempt + index
+        var env = input.environment
+        env["ATTEMPT"] = "\(attempt)"
+        env["TEST_SEED"] = "\(seed)"
+        // Python's hash seed must be 0...4294967295.
+        env["PYTHONHASHSEED"] = env["PYTHONHASHSEED"] ?? "\(seed % 4_294_967_296)"
+        let share = adapter.contribution(
+            for: AttemptPlanContext(
+                testCommand: input.testCommand, seed: seed, attempt: attempt, workspace: workspace,
+                jobJUnitPath: input.junitXML, reseed: input.reseed, shuffle: input.shuffle, environment: env,
+                pytestRandomly: pytestRandomly))
+        env.merge(share.environment) { _, new in new }
+        if let venv {
+            env["VIRTUAL_ENV"] = venv
+            env["PATH"] = "\(venv)/bin:" + (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        }
+        return AttemptPlan(
+            attempt: attempt, seed: seed, command: ["/bin/sh", "-c", share.command], environment: env,
+            artifacts: share.artifacts, shuffle: input.shuffle, reseed: input.reseed)
+    }
+}

@@ -1,0 +1,99 @@
+import FlakeboxCore
+import Foundation
+import Testing
+
+@Suite("Attempt planner and test-runner adapters")
+struct AttemptPlannerTests {
+    @Test("pytest is detected from the command; go test gets its own adapter")
+    func detection() {
+        #expect(TestRunnerDetector.adapter(for: "python3 -m pytest -q tests").name == "pytest")
+        #expect(TestRunnerDetector.adapter(for: "cd src && .venv/bin/pytest").name == "pytest")
+        #expect(TestRunnerDetector.adapter(for: "make test").name == "pytest (assumed)")
+        #expect(TestRunnerDetector.adapter(for: "go test ./...").name == "go test")
+        #expect(TestRunnerDetector.adapter(for: "cd x; /usr/local/go/bin/go test -v ./pkg").name == "go test")
+        #expect(TestRunnerDetector.adapter(for: "echo go; test -f x").name == "pytest (assumed)")
+    }
+
+    @Test("each attempt gets its seed, the plugin, its report paths and the job's own options kept")
+    func pytestPlan() {
+        var job = JobInput(
+            repo: "/r", testCommand: "pytest", environment: ["PYTEST_ADDOPTS": "-x", "PYTHONPATH": "/workspace/src"],
+            seedStart: 40)
+        job.shuffle = true
+        let planner = AttemptPlanner(
+            input: job, workspace: "/workspace", venv: "/workspace/.venv", pytestRandomly: true, firstAttempt: 5)
+        let plan = planner.plan(index: 2)
+        #expect(plan.attempt == 7 && plan.seed == 42)
+        #expect(plan.command == ["/bin/sh", "-c", "pytest"])
+        let env = plan.environment
+        #expect(env["TEST_SEED"] == "42" && env["ATTEMPT"] == "7" && env["PYTHONHASHSEED"] == "42")
+        #expect(
+            env["PYTEST_ADDOPTS"]
+                == "-x -p flakebox_pytest --junitxml=/workspace/.flakebox-junit.xml -p randomly --randomly-seed=42")
+        #expect(env["PYTHONPATH"] == "/workspace/.flakebox-pytest:/workspace/src")
+        #expect(env["PYTEST_FLAKEBOX_SHUFFLE"] == "1" && env["PYTEST_FLAKEBOX_RESEED"] == "1")
+        #expect(env["PATH"]?.hasPrefix("/workspace/.venv/bin:") == true)
+        #expect(plan.artifacts == ["/workspace/.flakebox-junit.xml", "/workspace/.flakebox-pytest.json"])
+    }
+
+    @Test("a job's JUnit path replaces the default; reseed off reaches the plugin")
+    func jobJUnitAndReseedOff() {
+        var job = JobInput(repo: "/r", testCommand: "pytest", junitXML: "out/*.xml")
+        job.reseed = false
+        let plan = AttemptPlanner(input: job, workspace: "/w").plan(index: 0)
+        #expect(plan.environment["PYTEST_ADDOPTS"] == "-p flakebox_pytest")
+        #expect(plan.environment["PYTEST_FLAKEBOX_RESEED"] == "0")
+        #expect(plan.artifacts == ["/w/out/*.xml", "/w/.flakebox-pytest.json"])
+    }
+
+    @Test("go test: -count=1 always, -shuffle by the seed when asked, through GOFLAGS")
+    func goPlan() {
+        var job = JobInput(repo: "/r", testCommand: "go test ./...", environment: ["GOFLAGS": "-v"], seedStart: 9)
+        #expect(AttemptPlanner(input: job, workspace: "/w").plan(index: 0).environment["GOFLAGS"] == "-v -count=1")
+        job.shuffle = true
+        let plan = AttemptPlanner(input: job, workspace: "/w").plan(index: 1)
+        #expect(plan.environment["GOFLAGS"] == "-v -count=1 -shuffle=10")
+        #expect(plan.environment["PYTEST_ADDOPTS"] == nil)
+    }
+
+    @Test("the plugin's report is read defensively; junk is no report")
+    func runnerReportParsing() throws {
+        let good = #"""
+            {"plugin": "flakebox_pytest", "version": 1, "sessions": [
+              {"seed": 3, "reseeded_by": "flakebox", "generators": ["random", "numpy", "evil"],
+               "shuffled_by": "flakebox", "order": ["a::t1", "a::t2", 7], "order_total": 2}]}
+            """#
+        let report = try #require(RunnerReport.parse(Array(good.utf8)))
+        #expect(report.reseededBy == "flakebox" && report.generators == ["numpy", "random"])
+        #expect(report.shuffledBy == "flakebox" && report.order == ["a::t1", "a::t2"] && report.orderTotal == 2)
+        for junk in ["", "[]", "{\"plugin\": \"other\", \"sessions\": [{}]}", String(repeating: "[", count: 100_000)] {
+            #expect(RunnerReport.parse(Array(junk.utf8)) == nil)
+        }
+    }
+
+    @Test("new job fields parse into typed values; bad ones are errors")
+    func jobFields() throws {
+        let job = try JobInput.parse(
+            json: Data(
+                #"{"repo": "https://h/r", "test_command": "t", "reseed": false, "shuffle": true, "packages": ["numpy==2.4.6", "faker>=1,<3"], "memory": "3GiB"}"#
+                    .utf8), origin: .remote)
+        #expect(!job.reseed && job.shuffle && job.packages == ["numpy==2.4.6", "faker>=1,<3"])
+        #expect(job.memoryBytes == 3 << 30)
+        let defaults = try JobInput.parse(
+            json: Data(#"{"repo": "https://h/r", "test_command": "t"}"#.utf8), origin: .remote)
+        #expect(defaults.reseed && !defaults.shuffle && defaults.packages.isEmpty && defaults.memoryBytes == nil)
+        do {
+            _ = try JobInput.parse(
+                json: Data(
+                    #"{"repo": "https://h/r", "test_command": "t", "reseed": "yes", "packages": ["-e /etc", "x; rm"], "memory": "1KiB", "env": {"PYTEST_FLAKEBOX_REPORT": "x"}}"#
+                        .utf8), origin: .remote)
+            Issue.record("expected an error")
+        } catch {
+            let text = error.description
+            for field in ["reseed:", "packages[0]:", "packages[1]:", "memory:", "env.PYTEST_FLAKEBOX_REPORT: reserved"]
+            {
+                #expect(text.contains(field), "\(text)")
+            }
+        }
+    }
+}
