@@ -55,6 +55,10 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Fetch submodules too.")
     var submodules = false
 
+    @Option(
+        help: "Runs of each failing test alone afterwards, to classify it (NOD, OD-victim, OD-brittle); 0: off.")
+    var rerun: Int?
+
     @Option(help: "Run at this isolation tier (minimal, reduced, full) instead of the strongest available.")
     var tier: IsolationTier?
 
@@ -84,6 +88,7 @@ struct JobOptions: ParsableArguments {
             ("setup_command", setupCommand), ("timeout_s", timeout), ("deadline_s", deadline),
             ("seed_start", seedStart), ("stop_after_failures", stopAfterFailures), ("policy", policy),
             ("output_limit_bytes", outputLimit), ("junit_xml", junitXML), ("summary_budget_bytes", summaryBudget),
+            ("rerun", rerun),
         ]
         for case (let key, let value?) in pairs { object[key] = value }
         if submodules { object["submodules"] = true }

@@ -18,7 +18,7 @@ extension JobInput {
     public static let fieldNames = [
         "repo", "test_command", "runs", "parallelism", "ref", "setup_command", "timeout_s", "deadline_s", "env",
         "seed_start", "stop_after_failures", "policy", "output_limit_bytes", "junit_xml", "summary_budget_bytes",
-        "submodules",
+        "submodules", "rerun",
     ]
 
     /// Variables flakebox sets itself; a job may not override them.
@@ -101,6 +101,7 @@ extension JobInput {
             input.summaryBudgetBytes = Int(budget)
         }
         input.submodules = r.bool("submodules") ?? false
+        input.rerun = r.integer("rerun", in: 0...50).map(Int.init) ?? input.rerun
         if let stop = input.stopAfterFailures, stop > input.runs {
             r.fail("stop_after_failures", "\(stop) is more than runs (\(input.runs))")
         }

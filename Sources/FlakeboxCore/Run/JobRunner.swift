@@ -74,12 +74,15 @@ public struct JobRunner: Sendable {
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
+        let classification = await classify(
+            input, prepared: prepared, records: outcome.records,
+            deadline: input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) })
         options.progress?(
             JobProgress(
                 phase: .summarizing, total: input.runs, completed: outcome.records.count,
                 failures: outcome.records.filter { $0.result.status.isTestFailure }.count, running: 0,
                 elapsedSeconds: (ContinuousClock.now - runsStarted).seconds))
-        let summaryInput = SummaryInput(
+        var summaryInput = SummaryInput(
             job: input, records: outcome.records, complete: outcome.incompleteReason == nil,
             incompleteReason: outcome.incompleteReason, isolation: prepared.sandbox.isolation,
             timings: JobTimings(
@@ -88,6 +91,7 @@ public struct JobRunner: Sendable {
                 totalSeconds: (ContinuousClock.now - started).seconds),
             setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
             replayTemplate: options.replayTemplate ?? Self.replayTemplate(for: input, commit: prepared.commit))
+        summaryInput.classification = classification
         return Summarizer.summarize(summaryInput)
     }
 

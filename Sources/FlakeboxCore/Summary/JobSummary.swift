@@ -61,6 +61,26 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var commit: String?
     public var flakeboxVersion: String
     public var truncation: Truncation
+    /// The classification phase: its runs and bounds (absent when it did not run).
+    public var classification: Classification?
+
+    public struct Classification: Sendable, Equatable, Codable {
+        /// Sandboxed runs the phase made, beyond `total_runs`.
+        public var runs: Int
+        /// Tests it classified (each `tests` entry with a `kind`).
+        public var testsClassified: Int
+        /// Failing tests its bounds left out.
+        public var testsSkipped: Int
+        /// What it ran and its bounds, in words.
+        public var note: String
+
+        enum CodingKeys: String, CodingKey {
+            case runs
+            case testsClassified = "tests_classified"
+            case testsSkipped = "tests_skipped"
+            case note
+        }
+    }
 
     /// Durations in seconds (nearest-rank percentiles, see `SummaryStatistics.percentile`).
     public struct Durations: Sendable, Equatable, Codable {
@@ -136,6 +156,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case commit
         case flakeboxVersion = "flakebox_version"
         case truncation
+        case classification
     }
 
     /// Every key is written; absent values as `null`.
@@ -169,6 +190,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(commit, forKey: .commit)
         try container.encode(flakeboxVersion, forKey: .flakeboxVersion)
         try container.encode(truncation, forKey: .truncation)
+        try container.encodeIfPresent(classification, forKey: .classification)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

@@ -19,6 +19,8 @@ struct SummaryAdvice {
     var commonSandboxError: String?
     var complete: Bool
     var incompleteReason: String?
+    /// What the classification phase found about order, as the advice's opening sentence.
+    var orderDependency: String?
 
     var text: String {
         switch verdict {
@@ -42,7 +44,8 @@ struct SummaryAdvice {
     }
 
     private var flaky: String {
-        "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence)
+        if let orderDependency { return orderDependency + " Over the whole job: \(failureRate.sentence)." }
+        return "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence)
     }
 
     private var alwaysFails: String {
@@ -50,6 +53,8 @@ struct SummaryAdvice {
             timeouts == failures
             ? "Every one of the \(SummaryFormat.count(testOutcomes, "run")) timed out: look for a hang or raise timeout_s."
             : "Every one of the \(SummaryFormat.count(testOutcomes, "run")) failed: this is a consistent failure, not a flake."
+        // A test that fails in every run but passes alone is order-dependent, not broken.
+        if let orderDependency { return orderDependency + " " + how }
         guard let replay else { return how }
         return how + " Reproduce it with `\(replay)` and fix it first."
     }

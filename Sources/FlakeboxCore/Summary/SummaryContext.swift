@@ -95,7 +95,8 @@ struct SummaryContext {
                 timeouts: counts[AttemptStatus.timeout.rawValue] ?? 0, failureRate: failureRate,
                 firstFailingSeed: firstFailing?.seed, replay: replay, topSignatureCount: clusters.first?.count,
                 signatureCount: clusters.count, topTest: topTest, commonSandboxError: commonSandboxError,
-                complete: input.complete, incompleteReason: input.incompleteReason
+                complete: input.complete, incompleteReason: input.incompleteReason,
+                orderDependency: input.classification.flatMap { OrderDependencyAdvice.sentence(for: $0) }
             ).text
     }
 
@@ -148,12 +149,14 @@ struct SummaryContext {
         let testEntries = failingTestNames.prefix(limits.tests).compactMap { name -> JobSummary.TestEntry? in
             guard let stats = tests.stats[name] else { return nil }
             let executed = stats.runs - stats.skips
-            return JobSummary.TestEntry(
+            var entry = JobSummary.TestEntry(
                 name: name, runs: stats.runs, failures: stats.failures, errors: stats.errors, skips: stats.skips,
                 rate: executed > 0 ? SummaryFormat.rate(Double(stats.failures) / Double(executed)) : 0,
                 flaky: stats.failures > 0 && stats.passes > 0, alwaysFails: stats.failures > 0 && stats.passes == 0,
                 exampleMessage: stats.exampleMessage,
                 failingAttempts: Array(stats.failingAttempts.prefix(limits.listedAttempts)))
+            if let classified = input.classification?.tests[name] { entry.classify(classified) }
+            return entry
         }
         let setup = input.setup.map { setup in
             let bytes = Array(setup.logTail.utf8)
@@ -181,7 +184,11 @@ struct SummaryContext {
             truncation: JobSummary.Truncation(
                 budgetBytes: input.job.summaryBudgetBytes, jsonBytes: 0, withinBudget: true,
                 outputBytesPerFailingAttempt: nil, outputBytesPerPassingAttempt: nil, attemptsWithCutOutput: 0,
-                listsShortened: limits != .standard, sentence: ""))
+                listsShortened: limits != .standard, sentence: ""),
+            classification: input.classification.map {
+                JobSummary.Classification(
+                    runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note)
+            })
         return (summary, cutFailing, cutPassing)
     }
 

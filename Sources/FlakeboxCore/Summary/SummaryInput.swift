@@ -31,6 +31,8 @@ public struct SummaryInput: Sendable {
     /// `defaultReplayTemplate(testCommand:)`, runs the test command directly with the variables
     /// every attempt gets.
     public var replayTemplate: String
+    /// The classification phase's findings; nil when it did not run.
+    public var classification: ClassificationReport?
 
     /// - Parameters:
     ///   - replayTemplate: see `replayTemplate`; nil: `defaultReplayTemplate(testCommand: job.testCommand)`.
