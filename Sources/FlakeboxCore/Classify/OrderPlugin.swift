@@ -2,8 +2,8 @@ import FlakeboxSandbox
 import Foundation
 
 /// The pytest plugin a classification run loads (`-p flakebox_order`): it runs exactly the tests
-/// named in `FLAKEBOX_ORDER`, in that order, and writes the node ids it chose to
-/// `FLAKEBOX_ORDER_REPORT`.
+/// named in `PYTEST_FLAKEBOX_ORDER`, in that order, and writes the node ids it chose to
+/// `PYTEST_FLAKEBOX_ORDER_REPORT` (names a supervisor may not pass start with FLAKEBOX_).
 ///
 /// Node ids on pytest's command line keep their order, but not beside a directory argument (pytest
 /// 9 folds `tests/x.py::t tests` into `tests` in file order) nor against a conftest or plugin that
@@ -15,14 +15,14 @@ enum OrderPlugin {
     /// not collect from it).
     static let directoryName = ".flakebox-classify"
     static let moduleName = "flakebox_order"
-    static let orderVariable = "FLAKEBOX_ORDER"
-    static let reportVariable = "FLAKEBOX_ORDER_REPORT"
+    static let orderVariable = "PYTEST_FLAKEBOX_ORDER"
+    static let reportVariable = "PYTEST_FLAKEBOX_ORDER_REPORT"
     /// The order goes through the environment: one variable must stay below the kernel's 128 KiB
     /// per string.
     static let maximumOrderBytes = 96 << 10
 
     static let source = #"""
-        """flakebox's test selector: runs the tests named in FLAKEBOX_ORDER, in that order."""
+        """flakebox's test selector: runs the tests named in PYTEST_FLAKEBOX_ORDER, in that order."""
         import json
         import os
         import re
@@ -44,7 +44,7 @@ enum OrderPlugin {
 
         @pytest.hookimpl(trylast=True)
         def pytest_collection_modifyitems(session, config, items):
-            wanted = json.loads(os.environ.get("FLAKEBOX_ORDER", "[]"))
+            wanted = json.loads(os.environ.get("PYTEST_FLAKEBOX_ORDER", "[]"))
             prefix = getattr(config.option, "junitprefix", None)
             by_id = {}
             for item in items:
@@ -61,7 +61,7 @@ enum OrderPlugin {
             if deselected:
                 config.hook.pytest_deselected(items=deselected)
             items[:] = chosen
-            report = os.environ.get("FLAKEBOX_ORDER_REPORT")
+            report = os.environ.get("PYTEST_FLAKEBOX_ORDER_REPORT")
             if report:
                 with open(report, "w") as out:
                     json.dump({"selected": [item.nodeid for item in chosen], "missing": missing}, out)
