@@ -51,6 +51,23 @@ struct ClassificationEndToEndTests {
         return try #require(tests.first { $0["name"] as? String == name }, "\(name) not in \(tests)")
     }
 
+    /// Runs what a test entry's `replay` names (`flakebox replay … --seed S … -- 'command'`) 3
+    /// times, as one-run jobs with that seed, and returns the statuses.
+    static func replayStatuses(_ replay: String, repo: TestRepository) async throws -> [String] {
+        let seedText = try #require(replay.components(separatedBy: "--seed ").last?.split(separator: " ").first)
+        let seed = try #require(UInt64(seedText))
+        let quoted = try #require(replay.components(separatedBy: " -- '").last)
+        let command = String(quoted.dropLast())
+        #expect(!command.contains("'"), "\(command)")
+        var statuses: [String] = []
+        for _ in 0..<3 {
+            let summary = try await runJob(
+                JobInput(repo: repo.path, testCommand: command, runs: 1, seedStart: seed, rerun: 0))
+            statuses += results(summary).compactMap { $0["status"] as? String }
+        }
+        return statuses
+    }
+
     @Test("victim and polluter, brittle test and state-setter, and a NOD test are told apart and named")
     func classifies() async throws {
         let repo = try TestRepository(files: OrderRepository.files)
@@ -87,6 +104,11 @@ struct ClassificationEndToEndTests {
         #expect((coinAlone["wilson_95_low"] as? Double ?? 0) > 0.1)
         #expect((coinAlone["wilson_95_high"] as? Double ?? 1) < 0.9)
         #expect((coin["replay"] as? String)?.contains("tests/test_nod.py::test_coin'") == true, "\(coin)")
+
+        // The replays reproduce each failure, 3 of 3 (the seed replays the same attempt seed).
+        #expect(try await Self.replayStatuses(victimReplay, repo: repo) == ["failed", "failed", "failed"])
+        let brittleReplay = try #require(brittle["replay"] as? String)
+        #expect(try await Self.replayStatuses(brittleReplay, repo: repo) == ["failed", "failed", "failed"])
 
         let phase = try #require(summary["classification"] as? [String: Any])
         #expect(phase["tests_classified"] as? Int == 3)

@@ -52,11 +52,16 @@ public struct ClassificationReport: Sendable, Equatable {
     public var skippedTests: Int
     /// The bounds, and anything that stopped the phase early, in words.
     public var note: String
+    /// Wall-clock time of the phase (not part of the summary's `runs_s`).
+    public var seconds: Double
 
-    public init(tests: [String: TestClassification], runs: Int, skippedTests: Int, note: String) {
+    public init(
+        tests: [String: TestClassification], runs: Int, skippedTests: Int, note: String, seconds: Double = 0
+    ) {
         self.tests = tests
         self.runs = runs
         self.skippedTests = skippedTests
         self.note = note
+        self.seconds = seconds
     }
 }

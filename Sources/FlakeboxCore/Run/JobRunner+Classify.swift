@@ -65,11 +65,14 @@ extension JobRunner {
         }
         let classifier = Classifier(
             rerun: input.rerun, parallelism: input.parallelism, freshSeeds: fresh, run: run, replay: replay)
+        let started = ContinuousClock.now
         var tests: [String: TestClassification] = [:]
         for target in targets {
             tests[target.id] = await classifier.classify(target)
         }
         let runs = tests.values.reduce(0) { $0 + $1.runs }
-        return ClassificationReport(tests: tests, runs: runs, skippedTests: skipped, note: note)
+        return ClassificationReport(
+            tests: tests, runs: runs, skippedTests: skipped, note: note,
+            seconds: (ContinuousClock.now - started).seconds)
     }
 }

@@ -74,6 +74,7 @@ public struct JobRunner: Sendable {
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
+        let runsEnded = ContinuousClock.now
         let classification = await classify(
             input, prepared: prepared, records: outcome.records,
             deadline: input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) })
@@ -87,7 +88,7 @@ public struct JobRunner: Sendable {
             incompleteReason: outcome.incompleteReason, isolation: prepared.sandbox.isolation,
             timings: JobTimings(
                 cloneSeconds: prepared.cloneSeconds, setupSeconds: prepared.setupSeconds,
-                runSeconds: (ContinuousClock.now - runsStarted).seconds,
+                runSeconds: (runsEnded - runsStarted).seconds,
                 totalSeconds: (ContinuousClock.now - started).seconds),
             setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
             replayTemplate: options.replayTemplate ?? Self.replayTemplate(for: input, commit: prepared.commit))

@@ -73,12 +73,15 @@ public struct JobSummary: Sendable, Equatable, Codable {
         public var testsSkipped: Int
         /// What it ran and its bounds, in words.
         public var note: String
+        /// Wall-clock time of the phase, after the attempts (`timings.runs_s` does not include it).
+        public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case runs
             case testsClassified = "tests_classified"
             case testsSkipped = "tests_skipped"
             case note
+            case seconds = "duration_s"
         }
     }
 

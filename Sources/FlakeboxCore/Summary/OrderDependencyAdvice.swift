@@ -4,7 +4,11 @@ enum OrderDependencyAdvice {
     /// nil when no classified test is order-dependent.
     static func sentence(for report: ClassificationReport) -> String? {
         var sentences: [String] = []
-        for (name, test) in report.tests.sorted(by: { $0.key < $1.key }) {
+        // Victims first: a polluter is the most useful thing the phase can name.
+        let ordered = report.tests.sorted {
+            ($0.value.kind == .victim ? 0 : 1, $0.key) < ($1.value.kind == .victim ? 0 : 1, $1.key)
+        }
+        for (name, test) in ordered {
             let replay = test.replay.map { " Replay it with `\($0)`." } ?? ""
             switch test.kind {
             case .victim:

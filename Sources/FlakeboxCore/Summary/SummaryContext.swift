@@ -187,7 +187,8 @@ struct SummaryContext {
                 listsShortened: limits != .standard, sentence: ""),
             classification: input.classification.map {
                 JobSummary.Classification(
-                    runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note)
+                    runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note,
+                    seconds: SummaryFormat.seconds($0.seconds))
             })
         return (summary, cutFailing, cutPassing)
     }
