@@ -26,6 +26,7 @@ final class ProgressLine: Sendable {
         case .fetching: line = "fetching the repository…"
         case .setup: line = "preparing the checkout…"
         case .summarizing: line = "summarizing…"
+        case .classifying: line = "classifying the failing tests: \(progress.completed) runs alone and in order…"
         case .running:
             line =
                 "\(progress.completed)/\(progress.total) done · \(progress.failures) failed · \(progress.running) running"

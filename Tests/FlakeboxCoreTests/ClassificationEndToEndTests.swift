@@ -1,6 +1,7 @@
 import FlakeboxCore
 import FlakeboxTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// A repository whose run order comes from `TEST_SEED` (a conftest sorts the tests by a hash of
@@ -46,6 +47,23 @@ struct ClassificationEndToEndTests {
             rerun: rerun)
     }
 
+    /// Counts the progress reports of classification runs (one per run).
+    final class ClassifyingReports: Sendable {
+        let count = Mutex(0)
+    }
+
+    /// Runs `input` and returns its summary and how many classification runs reported progress.
+    static func run(_ input: JobInput) async throws -> (summary: [String: Any], classifyingRuns: Int) {
+        let reports = ClassifyingReports()
+        let runner = JobRunner(
+            options: .init(progress: { progress in
+                if progress.phase == .classifying { reports.count.withLock { $0 += 1 } }
+            }))
+        let summary = try await runner.run(input, origin: .commandLine)
+        let object = try #require(try JSONSerialization.jsonObject(with: summary.encodedJSON()) as? [String: Any])
+        return (object, reports.count.withLock { $0 })
+    }
+
     static func entry(_ summary: [String: Any], _ name: String) throws -> [String: Any] {
         let tests = summary["tests"] as? [[String: Any]] ?? []
         return try #require(tests.first { $0["name"] as? String == name }, "\(name) not in \(tests)")
@@ -71,7 +89,7 @@ struct ClassificationEndToEndTests {
     @Test("victim and polluter, brittle test and state-setter, and a NOD test are told apart and named")
     func classifies() async throws {
         let repo = try TestRepository(files: OrderRepository.files)
-        let summary = try await runJob(Self.job(repo, rerun: 8))
+        let (summary, classifyingRuns) = try await Self.run(Self.job(repo, rerun: 8))
 
         // The attempts show each flake as the conftest's order and the seeds say.
         let victim = try Self.entry(summary, OrderRepository.victim)
@@ -114,6 +132,7 @@ struct ClassificationEndToEndTests {
         #expect(phase["tests_classified"] as? Int == 3)
         let perTest = [victim, brittle, coin].compactMap { $0["classification_runs"] as? Int }
         #expect(phase["runs"] as? Int == perTest.reduce(0, +))
+        #expect(phase["runs"] as? Int == classifyingRuns)
         // Each test: at most 3 + rerun + 16 runs.
         #expect(perTest.allSatisfy { $0 <= 3 + 8 + 16 })
 
@@ -130,7 +149,8 @@ struct ClassificationEndToEndTests {
     @Test("rerun 0 turns the phase off: no classification fields, no extra runs")
     func phaseOff() async throws {
         let repo = try TestRepository(files: OrderRepository.files)
-        let summary = try await runJob(Self.job(repo, rerun: 0))
+        let (summary, classifyingRuns) = try await Self.run(Self.job(repo, rerun: 0))
+        #expect(classifyingRuns == 0)
         #expect(summary["classification"] == nil)
         #expect(summary["total_runs"] as? Int == 8)
         let tests = summary["tests"] as? [[String: Any]] ?? []

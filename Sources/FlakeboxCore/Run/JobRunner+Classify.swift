@@ -1,5 +1,6 @@
 import FlakeboxSandbox
 import Foundation
+import Synchronization
 
 extension JobRunner {
     /// The classification phase (see `Classifier`): nil when `rerun` is 0 or no test failed.
@@ -30,6 +31,10 @@ extension JobRunner {
         let sandbox = prepared.sandbox
         let venv = prepared.venv
         let checkout = prepared.checkout
+        let counter = RunCounter()
+        let progress = options.progress
+        let started = ContinuousClock.now
+        let total = input.runs
         let run: Classifier.Runner = { order, seed, attempt in
             if Task.isCancelled { return .init(outcome: .inconclusive("the job was cancelled")) }
             if let deadline, ContinuousClock.now >= deadline {
@@ -44,6 +49,10 @@ extension JobRunner {
                 command: ["/bin/sh", "-c", input.testCommand], environment: environment, workspace: checkout,
                 label: "classify", timeoutSeconds: input.timeoutSeconds, artifacts: patterns + [reportPath])
             let result = await sandbox.run(request)
+            progress?(
+                JobProgress(
+                    phase: .classifying, total: total, completed: counter.next(), failures: 0, running: 0,
+                    elapsedSeconds: (ContinuousClock.now - started).seconds))
             return ClassificationRun.observe(result, order: order, reportPath: reportPath)
         }
         let pytest = ClassificationRun.pytestPrefix(of: input.testCommand)
@@ -65,7 +74,6 @@ extension JobRunner {
         }
         let classifier = Classifier(
             rerun: input.rerun, parallelism: input.parallelism, freshSeeds: fresh, run: run, replay: replay)
-        let started = ContinuousClock.now
         var tests: [String: TestClassification] = [:]
         for target in targets {
             tests[target.id] = await classifier.classify(target)
@@ -74,5 +82,12 @@ extension JobRunner {
         return ClassificationReport(
             tests: tests, runs: runs, skippedTests: skipped, note: note,
             seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    /// Counts the phase's runs for progress reports (runs finish on several tasks at once).
+    private final class RunCounter: Sendable {
+        private let count = Atomic<Int>(0)
+
+        func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
     }
 }
