@@ -160,4 +160,29 @@ struct ClassificationEndToEndTests {
         }
         #expect((summary["advice"] as? String)?.hasPrefix("Flaky: ") == true)
     }
+
+    @Test("a command that is not pytest is found out in one run, and the phase stops there")
+    func notPytest() async throws {
+        // Writes its own JUnit report: `one` fails for odd seeds, `two` for seeds not divisible by 3.
+        let script = """
+            one=0; [ $((TEST_SEED % 2)) -eq 1 ] && one=1
+            two=0; [ $((TEST_SEED % 3)) -ne 0 ] && two=1
+            tc() { if [ "$2" = 1 ]; then echo "<testcase classname='suite' name='$1'><failure message='no'/></testcase>"; else echo "<testcase classname='suite' name='$1'/>"; fi; }
+            { echo "<testsuite>"; tc one $one; tc two $two; echo "</testsuite>"; } > report.xml
+            exit $((one | two))
+            """
+        let repo = try TestRepository(files: ["check.sh": script + "\n"])
+        var input = JobInput(repo: repo.path, testCommand: "sh check.sh", runs: 6, parallelism: 3, rerun: 3)
+        input.junitXML = "report.xml"
+        let (summary, classifyingRuns) = try await Self.run(input)
+        #expect(classifyingRuns == 1)
+        let phase = try #require(summary["classification"] as? [String: Any])
+        #expect(phase["runs"] as? Int == 1)
+        #expect(phase["tests_classified"] as? Int == 1)
+        #expect(phase["tests_skipped"] as? Int == 1)
+        let two = try Self.entry(summary, "suite::two")
+        #expect(two["kind"] as? String == "unknown")
+        #expect((two["kind_reason"] as? String)?.contains("the selection plugin did not load") == true, "\(two)")
+        #expect(try Self.entry(summary, "suite::one")["kind"] == nil)
+    }
 }

@@ -31,17 +31,18 @@ enum ClassificationRun {
             }
             if outcome != nil { break }
         }
+        let plugin =
+            nodeIDs == nil
+            ? "; the selection plugin did not load (flakebox selects tests with a pytest plugin: is the command pytest?)"
+            : ""
         guard let outcome else {
             let code = result.exitCode.map { ", exit code \($0)" } ?? ""
-            let plugin =
-                nodeIDs == nil
-                ? "; the selection plugin did not load (flakebox selects tests with a pytest plugin: is the command pytest?)"
-                : ""
             return nothing("it did not run (\(result.status.rawValue)\(code))\(plugin)")
         }
         guard ran == Array(order.dropLast()) else {
             return nothing(
-                "the tests did not run in the order given (\(ran.count) ran before it instead of \(order.count - 1))")
+                "the tests did not run in the order given (\(ran.count) ran before it instead of \(order.count - 1))"
+                    + plugin)
         }
         switch outcome {
         case .passed: return .init(outcome: .passed, nodeIDs: nodeIDs)

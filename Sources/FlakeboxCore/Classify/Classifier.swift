@@ -68,7 +68,11 @@ struct Classifier: Sendable {
         // 1. Alone with the failing seed.
         let control = await once([], failing.seed, failing.attempt)
         if case .inconclusive(let why) = control.outcome {
-            return TestClassification(kind: .unknown, reason: "run alone, it said nothing: \(why)", runs: tally.runs)
+            var result = TestClassification(
+                kind: .unknown, reason: "run alone, it said nothing: \(why)", runs: tally.runs)
+            // No report from the plugin: pytest never loaded it, and it will not for the next test either.
+            result.selectionUnavailable = control.nodeIDs == nil
+            return result
         }
         // 2. Alone with fresh seeds.
         let fresh = await batch(freshSeeds.map { ([id], $0.seed, $0.attempt) })

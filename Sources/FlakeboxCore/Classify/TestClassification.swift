@@ -26,6 +26,9 @@ public struct TestClassification: Sendable, Equatable {
     public var replay: String?
     /// Runs this test's classification made.
     public var runs: Int
+    /// The first run could not select the test (the command did not load the pytest plugin):
+    /// the phase stops rather than spend a whole-suite run on every other test.
+    var selectionUnavailable = false
 
     public init(
         kind: Kind, reason: String, polluter: String? = nil, stateSetter: String? = nil, aloneRuns: Int = 0,

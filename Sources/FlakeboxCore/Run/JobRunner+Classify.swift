@@ -75,12 +75,21 @@ extension JobRunner {
         let classifier = Classifier(
             rerun: input.rerun, parallelism: input.parallelism, freshSeeds: fresh, run: run, replay: replay)
         var tests: [String: TestClassification] = [:]
-        for target in targets {
-            tests[target.id] = await classifier.classify(target)
+        var skippedTests = skipped
+        for (index, target) in targets.enumerated() {
+            let result = await classifier.classify(target)
+            tests[target.id] = result
+            if result.selectionUnavailable && index + 1 < targets.count {
+                skippedTests += targets.count - index - 1
+                note +=
+                    " Stopped after `\(target.id)`: the test command did not load flakebox's pytest selection plugin,"
+                    + " so no test can be run alone or in a given order (is it pytest?)."
+                break
+            }
         }
         let runs = tests.values.reduce(0) { $0 + $1.runs }
         return ClassificationReport(
-            tests: tests, runs: runs, skippedTests: skipped, note: note,
+            tests: tests, runs: runs, skippedTests: skippedTests, note: note,
             seconds: (ContinuousClock.now - started).seconds)
     }
 
