@@ -13,7 +13,8 @@
 ///    it passed in: **NOD**.
 ///
 /// Bounds: at most `flakyLimit` flaky and `alwaysFailingLimit` always-failing tests; per test at most
-/// `3 + rerun + searchRuns` runs. The job's deadline and cancellation stop the phase.
+/// `3 + rerun + searchRuns` runs. Tests are classified concurrently, at most `parallelism` runs at
+/// once in all (`RunSlots`). The job's deadline and cancellation stop the phase.
 struct Classifier: Sendable {
     struct Observation: Sendable, Equatable {
         enum Outcome: Sendable, Equatable {

@@ -32,6 +32,7 @@ extension JobRunner {
         let venv = prepared.venv
         let checkout = prepared.checkout
         let counter = RunCounter()
+        let slots = RunSlots(input.parallelism)
         let progress = options.progress
         let started = ContinuousClock.now
         let total = input.runs
@@ -48,7 +49,9 @@ extension JobRunner {
             let request = AttemptRequest(
                 command: ["/bin/sh", "-c", input.testCommand], environment: environment, workspace: checkout,
                 label: "classify", timeoutSeconds: input.timeoutSeconds, artifacts: patterns + [reportPath])
+            await slots.acquire()
             let result = await sandbox.run(request)
+            await slots.release()
             progress?(
                 JobProgress(
                     phase: .classifying, total: total, completed: counter.next(), failures: 0, running: 0,
@@ -76,15 +79,21 @@ extension JobRunner {
             rerun: input.rerun, parallelism: input.parallelism, freshSeeds: fresh, run: run, replay: replay)
         var tests: [String: TestClassification] = [:]
         var skippedTests = skipped
-        for (index, target) in targets.enumerated() {
-            let result = await classifier.classify(target)
-            tests[target.id] = result
-            if result.selectionUnavailable && index + 1 < targets.count {
-                skippedTests += targets.count - index - 1
-                note +=
-                    " Stopped after `\(target.id)`: the test command did not load flakebox's pytest selection plugin,"
-                    + " so no test can be run alone or in a given order (is it pytest?)."
-                break
+        // The first test alone: if its first run shows the command cannot select tests, the
+        // others are not tried. Then the rest at once, sharing the `parallelism` slots.
+        let first = await classifier.classify(targets[0])
+        tests[targets[0].id] = first
+        if first.selectionUnavailable && targets.count > 1 {
+            skippedTests += targets.count - 1
+            note +=
+                " Stopped after `\(targets[0].id)`: the test command did not load flakebox's pytest selection plugin,"
+                + " so no test can be run alone or in a given order (is it pytest?)."
+        } else {
+            await withTaskGroup(of: (String, TestClassification).self) { group in
+                for target in targets.dropFirst() {
+                    group.addTask { (target.id, await classifier.classify(target)) }
+                }
+                for await (id, result) in group { tests[id] = result }
             }
         }
         let runs = tests.values.reduce(0) { $0 + $1.runs }
