@@ -28,13 +28,37 @@ enum HumanReport {
             }.joined())
     }
 
+    /// What the classification phase says about one test: polluter or state-setter, rate alone,
+    /// why, and the command that reproduces its failure.
+    static func classificationLines(_ test: [String: Any]) -> [String] {
+        guard test["kind"] is String else { return [] }
+        var lines: [String] = []
+        if let polluter = test["polluter"] as? String {
+            lines.append("      polluter: \(printable(polluter)) (leaves state this test depends on)")
+        }
+        if let setter = test["state_setter"] as? String {
+            lines.append("      state-setter: \(printable(setter)) (this test passes only after it)")
+        }
+        if let rate = test["rate_alone"] as? [String: Any] {
+            lines.append(
+                "      alone: \(percent(rate["estimate"])) failed "
+                    + "(95% interval \(percent(rate["wilson_95_low"]))–\(percent(rate["wilson_95_high"])))")
+        }
+        if let reason = test["kind_reason"] as? String { lines.append("      why: \(printable(reason))") }
+        if let replay = test["replay"] as? String { lines.append("      replay: \(printable(replay))") }
+        return lines
+    }
+
     static func render(_ summary: [String: Any]) -> String {
         var lines: [String] = []
         let total = summary["total_runs"] as? Int ?? 0
         let failures = summary["failures"] as? Int ?? 0
         let verdict = summary["verdict"] as? String ?? "?"
+        let tests = summary["tests"] as? [[String: Any]] ?? []
+        let orderDependent = tests.contains { ($0["kind"] as? String)?.hasPrefix("OD-") == true }
         lines.append(
-            "verdict: \(verdict.replacingOccurrences(of: "_", with: " ")) — \(failures) of \(total) runs failed")
+            "verdict: \(verdict.replacingOccurrences(of: "_", with: " "))\(orderDependent ? ", order-dependent" : "")"
+                + " — \(failures) of \(total) runs failed")
         if let rate = summary["failure_rate"] as? [String: Any] {
             if failures > 0 {
                 lines.append(
@@ -51,14 +75,23 @@ enum HumanReport {
         if let complete = summary["complete"] as? Bool, !complete {
             lines.append("incomplete: \(summary["incomplete_reason"] as? String ?? "")")
         }
-        if let tests = summary["tests"] as? [[String: Any]], !tests.isEmpty {
+        if !tests.isEmpty {
             lines.append("")
             lines.append("tests that failed:")
             for test in tests.prefix(10) {
                 let name = test["name"] as? String ?? "?"
-                lines.append(
-                    "  \(printable(name)): \(test["failures"] as? Int ?? 0)/\(test["runs"] as? Int ?? 0) failed")
+                var line = "  \(printable(name)): \(test["failures"] as? Int ?? 0)/\(test["runs"] as? Int ?? 0) failed"
+                if let kind = test["kind"] as? String { line += " — \(kind)" }
+                lines.append(line)
+                lines += classificationLines(test)
             }
+        }
+        if let classification = summary["classification"] as? [String: Any] {
+            lines.append(
+                "classification: \(classification["runs"] as? Int ?? 0) extra runs for "
+                    + "\(classification["tests_classified"] as? Int ?? 0) tests"
+                    + ((classification["tests_skipped"] as? Int ?? 0) > 0
+                        ? ", \(classification["tests_skipped"] as? Int ?? 0) left out by its bounds" : ""))
         }
         if let signatures = summary["failure_signatures"] as? [[String: Any]], !signatures.isEmpty {
             lines.append("")

@@ -72,6 +72,10 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Memory limit of an attempt (e.g. 3GiB), within the policy's maxMemory.")
     var memory: String?
 
+    @Option(
+        help: "Runs of each failing test alone afterwards, to classify it (NOD, OD-victim, OD-brittle); 0: off.")
+    var rerun: Int?
+
     @Option(help: "Run at this isolation tier (minimal, reduced, full) instead of the strongest available.")
     var tier: IsolationTier?
 
@@ -104,6 +108,7 @@ struct JobOptions: ParsableArguments {
             ("setup_command", setupCommand), ("timeout_s", timeout), ("deadline_s", deadline),
             ("seed_start", seedStart), ("stop_after_failures", stopAfterFailures), ("policy", policy),
             ("output_limit_bytes", outputLimit), ("junit_xml", junitXML), ("summary_budget_bytes", summaryBudget),
+            ("rerun", rerun),
         ]
         for case (let key, let value?) in pairs { object[key] = value }
         if submodules { object["submodules"] = true }

@@ -76,6 +76,7 @@ final class ProgressLine: Sendable {
         case .fetching: return "fetching the repository…"
         case .setup: return "preparing the checkout…"
         case .summarizing: return "summarizing…"
+        case .classifying: return "classifying the failing tests: \(progress.completed) runs alone and in order…"
         case .running:
             var line =
                 "\(progress.completed)/\(progress.total) done · \(progress.failures) failed · \(progress.running) running"

@@ -28,6 +28,7 @@ extension Flakebox {
             options.runs = 1
             options.parallelism = 1
             options.seedStart = seed
+            options.rerun = 0  // one attempt, shown live: no classification phase after it
             let input: JobInput
             do {
                 input = try options.input(testCommand: words.isEmpty ? nil : words.joined(separator: " "))

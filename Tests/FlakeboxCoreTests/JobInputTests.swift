@@ -25,6 +25,19 @@ struct JobInputTests {
         #expect(full.timeoutSeconds == 30 && full.deadlineSeconds == 600 && full.submodules)
     }
 
+    @Test("rerun is 3 by default, 0 turns the classification phase off, and it is bounded")
+    func rerun() throws {
+        #expect(try Self.parse(#"{"repo": "https://h/r", "test_command": "t"}"#).rerun == 3)
+        #expect(try Self.parse(#"{"repo": "https://h/r", "test_command": "t", "rerun": 0}"#).rerun == 0)
+        #expect(try Self.parse(#"{"repo": "https://h/r", "test_command": "t", "rerun": 50}"#).rerun == 50)
+        #expect(throws: JobInputError.self) {
+            try Self.parse(#"{"repo": "https://h/r", "test_command": "t", "rerun": 51}"#)
+        }
+        #expect(throws: JobInputError.self) {
+            try Self.parse(#"{"repo": "https://h/r", "test_command": "t", "rerun": -1}"#)
+        }
+    }
+
     @Test(
         "bad input is one clear error naming every bad field",
         arguments: [

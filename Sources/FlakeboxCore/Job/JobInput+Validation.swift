@@ -19,7 +19,7 @@ extension JobInput {
         [
             "repo", "test_command", "runs", "parallelism", "ref", "setup_command", "timeout_s", "deadline_s", "env",
             "seed_start", "stop_after_failures", "policy", "output_limit_bytes", "junit_xml", "summary_budget_bytes",
-            "submodules",
+            "submodules", "rerun",
         ] + flakeFieldNames
 
     /// Variables flakebox sets itself; a job may not override them.

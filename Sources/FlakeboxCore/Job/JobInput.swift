@@ -43,13 +43,16 @@ public struct JobInput: Sendable, Equatable {
     public var packages: [String] = []
     /// Memory limit of an attempt, within the policy's `maxMemory`; nil: the policy's.
     public var memoryBytes: UInt64?
+    /// Runs of each flaky test alone in the classification phase (`rerun`); 0 turns the phase
+    /// off. See `Classifier` for what the phase runs and its bounds.
+    public var rerun: Int
 
     public init(
         repo: String, testCommand: String, runs: Int = 10, parallelism: Int = 1, ref: String? = nil,
         setupCommand: String? = nil, timeoutSeconds: Double? = nil, deadlineSeconds: Double? = nil,
         environment: [String: String] = [:], seedStart: UInt64 = 0, stopAfterFailures: Int? = nil,
         policy: String? = nil, outputLimitBytes: Int? = nil, junitXML: String? = nil,
-        summaryBudgetBytes: Int = 4 << 20, submodules: Bool = false
+        summaryBudgetBytes: Int = 4 << 20, submodules: Bool = false, rerun: Int = JobInput.defaultRerun
     ) {
         self.repo = repo
         self.testCommand = testCommand
@@ -67,5 +70,9 @@ public struct JobInput: Sendable, Equatable {
         self.junitXML = junitXML
         self.summaryBudgetBytes = summaryBudgetBytes
         self.submodules = submodules
+        self.rerun = rerun
     }
+
+    /// Small: each classified test costs `rerun` runs alone plus a bounded search (see `Classifier`).
+    public static let defaultRerun = 3
 }

@@ -1,7 +1,8 @@
 /// Where a job is, reported after every attempt (and when each phase starts).
 public struct JobProgress: Sendable, Equatable {
     public enum Phase: String, Sendable {
-        case fetching, setup, running, summarizing
+        /// `completed` counts the classification phase's runs (after the attempts; see `Classifier`).
+        case fetching, setup, running, classifying, summarizing
     }
 
     public var phase: Phase

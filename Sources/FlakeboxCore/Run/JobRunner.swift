@@ -79,6 +79,10 @@ public struct JobRunner: Sendable {
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
+        let runsEnded = ContinuousClock.now
+        let classification = await classify(
+            input, prepared: prepared, records: outcome.records,
+            deadline: input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) })
         options.progress?(
             JobProgress(
                 phase: .summarizing, total: input.runs, completed: outcome.records.count,
@@ -89,7 +93,7 @@ public struct JobRunner: Sendable {
             incompleteReason: outcome.incompleteReason, isolation: prepared.sandbox.isolation,
             timings: JobTimings(
                 cloneSeconds: prepared.cloneSeconds, setupSeconds: prepared.setupSeconds,
-                runSeconds: (ContinuousClock.now - runsStarted).seconds,
+                runSeconds: (runsEnded - runsStarted).seconds,
                 totalSeconds: (ContinuousClock.now - started).seconds),
             setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
             // A snapshot commit exists only in the job's clone: its replay takes the working tree again.
@@ -98,6 +102,7 @@ public struct JobRunner: Sendable {
                     for: input, commit: prepared.workingTree?.isEmpty == false ? nil : prepared.commit))
         summaryInput.workingTree = prepared.workingTree
         summaryInput.memoryLimitBytes = prepared.sandbox.policy.limits.memory
+        summaryInput.classification = classification
         return Summarizer.summarize(summaryInput)
     }
 

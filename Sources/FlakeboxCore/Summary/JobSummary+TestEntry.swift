@@ -20,6 +20,21 @@ extension JobSummary {
         public var exampleMessage: String?
         /// The first 20, ascending.
         public var failingAttempts: [Int]
+        /// From the classification phase (absent when it did not look at this test): `NOD`,
+        /// `OD-victim`, `OD-brittle` or `unknown`.
+        public var kind: TestClassification.Kind?
+        /// Why that kind, in words (or why none could be told).
+        public var kindReason: String?
+        /// For an `OD-victim`: the test after which it fails, when the search found it.
+        public var polluter: String?
+        /// For an `OD-brittle` test: the test after which it passes, when the search found it.
+        public var stateSetter: String?
+        /// Its failure rate run alone with fresh seeds, with the Wilson interval.
+        public var rateAlone: FailureRate?
+        /// A command that reproduces this test's failure (alone, or polluter then victim).
+        public var replay: String?
+        /// Runs the classification phase made for this test.
+        public var classificationRuns: Int?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -32,6 +47,26 @@ extension JobSummary {
             case alwaysFails = "always_fails"
             case exampleMessage = "example_message"
             case failingAttempts = "failing_attempts"
+            case kind
+            case kindReason = "kind_reason"
+            case polluter
+            case stateSetter = "state_setter"
+            case rateAlone = "rate_alone"
+            case replay
+            case classificationRuns = "classification_runs"
+        }
+
+        /// Adds what the classification phase found.
+        mutating func classify(_ classification: TestClassification) {
+            kind = classification.kind
+            kindReason = classification.reason
+            polluter = classification.polluter
+            stateSetter = classification.stateSetter
+            rateAlone =
+                classification.aloneRuns > 0
+                ? FailureRate(failures: classification.aloneFailures, trials: classification.aloneRuns) : nil
+            replay = classification.replay
+            classificationRuns = classification.runs
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -46,6 +81,16 @@ extension JobSummary {
             try container.encode(alwaysFails, forKey: .alwaysFails)
             try container.encode(exampleMessage, forKey: .exampleMessage)
             try container.encode(failingAttempts, forKey: .failingAttempts)
+            // Only when the classification phase looked at the test: a job without it is unchanged.
+            if let kind {
+                try container.encode(kind, forKey: .kind)
+                try container.encode(kindReason, forKey: .kindReason)
+                try container.encode(polluter, forKey: .polluter)
+                try container.encode(stateSetter, forKey: .stateSetter)
+                try container.encode(rateAlone, forKey: .rateAlone)
+                try container.encode(replay, forKey: .replay)
+                try container.encode(classificationRuns, forKey: .classificationRuns)
+            }
         }
     }
 }

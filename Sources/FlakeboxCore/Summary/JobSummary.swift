@@ -65,6 +65,29 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var truncation: Truncation
     /// What the seed reached: plugin active, generators reseeded, order shuffled.
     public var seedReach: SeedReach? = nil
+    /// The classification phase: its runs and bounds (absent when it did not run).
+    public var classification: Classification?
+
+    public struct Classification: Sendable, Equatable, Codable {
+        /// Sandboxed runs the phase made, beyond `total_runs`.
+        public var runs: Int
+        /// Tests it classified (each `tests` entry with a `kind`).
+        public var testsClassified: Int
+        /// Failing tests its bounds left out.
+        public var testsSkipped: Int
+        /// What it ran and its bounds, in words.
+        public var note: String
+        /// Wall-clock time of the phase, after the attempts (`timings.runs_s` does not include it).
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case runs
+            case testsClassified = "tests_classified"
+            case testsSkipped = "tests_skipped"
+            case note
+            case seconds = "duration_s"
+        }
+    }
 
     /// Durations in seconds (nearest-rank percentiles, see `SummaryStatistics.percentile`).
     public struct Durations: Sendable, Equatable, Codable {
@@ -142,6 +165,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case flakeboxVersion = "flakebox_version"
         case truncation
         case seedReach = "seed_reach"
+        case classification
     }
 
     /// Every key is written; absent values as `null`.
@@ -177,6 +201,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(flakeboxVersion, forKey: .flakeboxVersion)
         try container.encode(truncation, forKey: .truncation)
         try container.encodeIfPresent(seedReach, forKey: .seedReach)
+        try container.encodeIfPresent(classification, forKey: .classification)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

@@ -22,6 +22,8 @@ struct SummaryAdvice {
     var seedReach: JobSummary.SeedReach? = nil
     var ooms = 0
     var memoryLimit: UInt64? = nil
+    /// What the classification phase found about order, as the advice's opening sentence.
+    var orderDependency: String?
 
     var text: String {
         switch verdict {
@@ -45,7 +47,10 @@ struct SummaryAdvice {
     }
 
     private var flaky: String {
-        "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence) + oomSentence
+        if let orderDependency {
+            return orderDependency + " Over the whole job: \(failureRate.sentence)." + oomSentence
+        }
+        return "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence) + oomSentence
     }
 
     /// Which limit an `oom` hit, and what to do about it.
@@ -67,6 +72,8 @@ struct SummaryAdvice {
             timeouts == failures
             ? "Every one of the \(SummaryFormat.count(testOutcomes, "run")) timed out: look for a hang or raise timeout_s."
             : "Every one of the \(SummaryFormat.count(testOutcomes, "run")) failed: this is a consistent failure, not a flake."
+        // A test that fails in every run but passes alone is order-dependent, not broken.
+        if let orderDependency { return orderDependency + " " + how }
         guard let replay else { return how }
         return how + " Reproduce it with `\(replay)` and fix it first."
     }

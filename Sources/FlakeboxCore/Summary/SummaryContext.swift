@@ -100,7 +100,8 @@ struct SummaryContext {
                 firstFailingSeed: firstFailing?.seed, replay: replay, topSignatureCount: clusters.first?.count,
                 signatureCount: clusters.count, topTest: topTest, commonSandboxError: commonSandboxError,
                 complete: input.complete, incompleteReason: input.incompleteReason, seedReach: seedReach,
-                ooms: counts[AttemptStatus.oom.rawValue] ?? 0, memoryLimit: input.memoryLimitBytes
+                ooms: counts[AttemptStatus.oom.rawValue] ?? 0, memoryLimit: input.memoryLimitBytes,
+                orderDependency: input.classification.flatMap { OrderDependencyAdvice.sentence(for: $0) }
             ).text
     }
 
@@ -159,12 +160,14 @@ struct SummaryContext {
         let testEntries = failingTestNames.prefix(limits.tests).compactMap { name -> JobSummary.TestEntry? in
             guard let stats = tests.stats[name] else { return nil }
             let executed = stats.runs - stats.skips
-            return JobSummary.TestEntry(
+            var entry = JobSummary.TestEntry(
                 name: name, runs: stats.runs, failures: stats.failures, errors: stats.errors, skips: stats.skips,
                 rate: executed > 0 ? SummaryFormat.rate(Double(stats.failures) / Double(executed)) : 0,
                 flaky: stats.failures > 0 && stats.passes > 0, alwaysFails: stats.failures > 0 && stats.passes == 0,
                 exampleMessage: stats.exampleMessage,
                 failingAttempts: Array(stats.failingAttempts.prefix(limits.listedAttempts)))
+            if let classified = input.classification?.tests[name] { entry.classify(classified) }
+            return entry
         }
         let setup = input.setup.map { setup in
             let bytes = Array(setup.logTail.utf8)
