@@ -16,6 +16,13 @@ let package = Package(
         .library(name: "FlakeboxSandbox", targets: ["FlakeboxSandbox"]),
         .library(name: "FlakeboxCore", targets: ["FlakeboxCore"]),
     ],
+    // The RunPod worker brings the server stack (NIO, Hummingbird, AsyncHTTPClient, BoringSSL):
+    // minutes of a first build that the CLI alone never uses. `--disable-default-traits` builds
+    // the CLI without it; the image, CI and the tests build everything.
+    traits: [
+        .trait(name: "Worker", description: "`flakebox worker`: RunPod's worker protocol and the local API."),
+        .default(enabledTraits: ["Worker"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // The RunPod worker only: its HTTP client (TLS to api.runpod.ai) and the local API server.
@@ -72,7 +79,7 @@ let package = Package(
             name: "FlakeboxCommands",
             dependencies: [
                 "FlakeboxCore",
-                "FlakeboxWorker",
+                .target(name: "FlakeboxWorker", condition: .when(traits: ["Worker"])),
                 "FlakeboxSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

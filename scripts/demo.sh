@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release
-bin=$(swift build -c release --show-bin-path)
+swift build -c release --disable-default-traits  # the CLI only: no server stack
+bin=$(swift build -c release --disable-default-traits --show-bin-path)
 "$bin/flakebox" doctor
 
 # The example lives inside this repository; flakebox fetches repositories, so make it one.

@@ -9,8 +9,18 @@ public struct Flakebox: AsyncParsableCommand {
         commandName: "flakebox",
         abstract: "Hunt flaky tests: run a test command many times, each attempt in its own Linux sandbox.",
         version: version,
-        subcommands: [Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self]
+        subcommands: subcommands
     )
 
     public init() {}
+
+    #if Worker
+        static let subcommands: [any ParsableCommand.Type] = [
+            Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self,
+        ]
+    #else
+        static let subcommands: [any ParsableCommand.Type] = [
+            Run.self, Replay.self, Doctor.self, Exec.self, Bench.self,
+        ]
+    #endif
 }

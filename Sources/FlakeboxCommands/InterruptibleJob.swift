@@ -12,9 +12,12 @@ enum InterruptibleJob {
     }
 
     static func run(_ runner: JobRunner, _ input: JobInput) async throws -> JobSummary {
+        // Installed before the job starts: a signal that came before the watcher first ran would
+        // otherwise find the default action and kill the process with its checkout in place.
+        let signals = ShutdownSignal.stream()
         let job = Task { try await runner.run(input, origin: .commandLine) }
         let watcher = Task {
-            for await signal in ShutdownSignal.stream() {
+            for await signal in signals {
                 job.cancel()
                 return signal
             }

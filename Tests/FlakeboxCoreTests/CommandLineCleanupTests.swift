@@ -19,7 +19,7 @@ struct CommandLineCleanupTests {
         let workRoot: String
         let exit: AsyncStream<Int32>
 
-        init(repo: String, tmp: String, seconds: Int = 30) throws {
+        init(repo: String, tmp: String, seconds: Int = 600) throws {
             workRoot = "\(tmp)/flakebox-jobs-\(getuid())"
             process.executableURL = HelperLocator.executableDirectory().appendingPathComponent("flakebox")
             process.arguments = [
@@ -46,19 +46,23 @@ struct CommandLineCleanupTests {
             ((try? FileManager.default.contentsOfDirectory(atPath: workRoot)) ?? []).filter { $0.hasPrefix("job-") }
         }
 
-        /// Waits until the job's checkout exists and its attempts have had time to start.
-        func waitForCheckout() async -> Bool {
+        /// Waits until the job's checkout exists and its attempts have had time to start, then sends
+        /// `signal`, all on a thread of its own (the cooperative pool may be busy with other suites).
+        func signalOnceStarted(_ signal: Int32) async -> Bool {
             let root = workRoot
+            let pid = self.pid
             return await FetchFixtures.onThread {
-                for _ in 0..<300 {
+                for _ in 0..<1200 {
                     if let job = RunningJob.jobDirectories(root).first,
                         FileManager.default.fileExists(atPath: "\(root)/\(job)/checkout/t.txt")
                     {
                         usleep(1_500_000)
+                        kill(pid, signal)
                         return true
                     }
                     usleep(100_000)
                 }
+                kill(pid, signal)
                 return false
             }
         }
@@ -79,8 +83,7 @@ struct CommandLineCleanupTests {
         let tmp = Self.temporaryDirectory()
         defer { WorkspaceFiles.removeTree(tmp) }
         let job = try RunningJob(repo: repo.path, tmp: tmp)
-        #expect(await job.waitForCheckout(), "the job's checkout never appeared")
-        kill(job.pid, signal)
+        #expect(await job.signalOnceStarted(signal), "the job's checkout never appeared")
         #expect(await job.exitStatus() == 128 + signal)
         let left = RunningJob.jobDirectories(job.workRoot)
         #expect(left.isEmpty, "left behind: \(left)")
@@ -92,8 +95,7 @@ struct CommandLineCleanupTests {
         let tmp = Self.temporaryDirectory()
         defer { WorkspaceFiles.removeTree(tmp) }
         let job = try RunningJob(repo: repo.path, tmp: tmp)
-        #expect(await job.waitForCheckout(), "the job's checkout never appeared")
-        kill(job.pid, SIGKILL)
+        #expect(await job.signalOnceStarted(SIGKILL), "the job's checkout never appeared")
         _ = await job.exitStatus()
         let orphaned = RunningJob.jobDirectories(job.workRoot)
         #expect(orphaned.count == 1, "a killed run cannot clean up: \(orphaned)")

@@ -230,7 +230,7 @@ struct SummaryShapeTests {
         #expect(data.count == summary.truncation.jsonBytes)
         let text = try #require(String(data: data, encoding: .utf8))
         #expect(text.hasPrefix("{\"advice\":"))
-        #expect(text.hasSuffix("\"verdict\":\"flaky\"}"))
+        #expect(text.hasSuffix("\"verdict\":\"flaky\",\"working_tree\":null}"))
         #expect(try JSONDecoder().decode(JobSummary.self, from: data) == summary)
     }
 }

@@ -104,6 +104,7 @@ extension JobInput {
             input.summaryBudgetBytes = Int(budget)
         }
         input.submodules = r.bool("submodules") ?? false
+        input.rerun = r.integer("rerun", in: 0...50).map(Int.init) ?? input.rerun
         parseFlakeFields(&r, into: &input)
         if let stop = input.stopAfterFailures, stop > input.runs {
             r.fail("stop_after_failures", "\(stop) is more than runs (\(input.runs))")

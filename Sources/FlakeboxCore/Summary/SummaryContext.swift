@@ -195,7 +195,12 @@ struct SummaryContext {
             truncation: JobSummary.Truncation(
                 budgetBytes: input.job.summaryBudgetBytes, jsonBytes: 0, withinBudget: true,
                 outputBytesPerFailingAttempt: nil, outputBytesPerPassingAttempt: nil, attemptsWithCutOutput: 0,
-                listsShortened: limits != .standard, sentence: ""), seedReach: seedReach)
+                listsShortened: limits != .standard, sentence: ""), seedReach: seedReach,
+            classification: input.classification.map {
+                JobSummary.Classification(
+                    runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note,
+                    seconds: SummaryFormat.seconds($0.seconds))
+            })
         return (summary, cutFailing, cutPassing)
     }
 
