@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "FlakeboxCommands",
             dependencies: [
+                "CFlakeboxSpawn",
                 "FlakeboxCore",
                 "FlakeboxWorker",
                 "FlakeboxSandbox",

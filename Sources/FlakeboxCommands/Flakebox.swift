@@ -9,7 +9,7 @@ public struct Flakebox: AsyncParsableCommand {
         commandName: "flakebox",
         abstract: "Hunt flaky tests: run a test command many times, each attempt in its own Linux sandbox.",
         version: version,
-        subcommands: [Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self]
+        subcommands: [Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self, Confine.self]
     )
 
     public init() {}

@@ -63,10 +63,13 @@ public struct Policy: Sendable, Equatable {
     public var allowForeignABIs: Bool
     /// Where `seccompProfile` is resolved from.
     public var directory: URL?
+    /// The policy a job's setup step (dependency installation) runs under: each family names its
+    /// own (`default` → `setup`, `runpod` → `runpod-setup`). Nil: the runner's default.
+    public var setupPolicy: String? = nil
 
     public static let knownKeys = [
         "name", "description", "extends", "minimumTier", "network", "filesystem", "limits", "environment",
-        "seccomp", "allowForeignABIs",
+        "seccomp", "allowForeignABIs", "setupPolicy",
     ]
 }
 
@@ -95,6 +98,10 @@ extension Policy {
         }
         let seccomp = reader.string("seccomp") ?? "unconfined"
         let allowForeignABIs = reader.bool("allowForeignABIs") ?? false
+        let setupPolicy = reader.string("setupPolicy")
+        if let setupPolicy, setupPolicy.isEmpty || setupPolicy.contains("/") {
+            reader.fail("setupPolicy", "must be a policy name")
+        }
 
         var filesystem = Filesystem(
             readOnlyPaths: [], etc: [], workspace: "/workspace", workspaceSize: 1 << 30, tmpSize: 512 << 20,
@@ -161,7 +168,7 @@ extension Policy {
         self.init(
             name: name, summary: summary, minimumTier: minimumTier, network: network, filesystem: filesystem,
             limits: limits, environment: environment, seccompProfile: seccomp, allowForeignABIs: allowForeignABIs,
-            directory: directory)
+            directory: directory, setupPolicy: setupPolicy)
     }
 
     static func isCleanAbsolute(_ path: String) -> Bool {
