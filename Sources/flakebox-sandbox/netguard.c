@@ -143,14 +143,34 @@ static int bound_here(uint32_t own, uint16_t port, int udp) {
     return 0;
 }
 
+/* The attempt's stand-in for ::1: IPv6 has one loopback address, so ::1 becomes a second IPv4
+ * address of the attempt's (v4-mapped), and 127.0.0.1 and ::1 can both be bound on one port. */
+static uint32_t own_v6(uint32_t own) {
+    return own | 0x00400000u;
+}
+
+/* The loopback rule: `a` (host order) is a local address (v6loop: it was ::1). Sets *out to the
+ * attempt's address to use; for a destination, the one of the two where something is bound. */
+static int local_target(uint32_t a, int v6loop, int binding, uint16_t port, int udp, uint32_t own,
+                        uint32_t *out) {
+    uint32_t first = (v6loop || a == own_v6(own)) ? own_v6(own) : own;
+    uint32_t second = first == own ? own_v6(own) : own;
+    *out = first;
+    if (binding) return 0;
+    if (bound_here(first, port, udp)) return 0;
+    /* A dual-stack server bound to :: took the IPv4 address; a client of ::1 still reaches it. */
+    if (bound_here(second, port, udp)) return *out = second, 0;
+    return -ECONNREFUSED;
+}
+
 /* The IPv4 rule on `addr` (network order, in place). Returns 0 or a negative errno. */
 static int rewrite_v4(uint32_t *addr, uint16_t port, int binding, int udp, uint32_t own, int egress) {
     uint32_t a = ntohl(*addr);
-    int local = a == 0 || a == INADDR_LOOPBACK || a == own;
-    if (local) {
-        *addr = htonl(own);
-        if (!binding && !bound_here(own, ntohs(port), udp)) return -ECONNREFUSED;
-        return 0;
+    if (a == 0 || a == INADDR_LOOPBACK || a == own || a == own_v6(own)) {
+        uint32_t to;
+        int r = local_target(a, 0, binding, ntohs(port), udp, own, &to);
+        *addr = htonl(to);
+        return r;
     }
     if ((a >> 24) == 127) return binding ? -EADDRNOTAVAIL : -ECONNREFUSED;
     if (!egress) return binding ? -EADDRNOTAVAIL : -ENETUNREACH;
@@ -172,14 +192,16 @@ static int rewrite(struct sockaddr_storage *ss, socklen_t *len, int binding, int
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
         struct in6_addr *a = &in6->sin6_addr;
         if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a)) {
-            /* One ::1 for the machine: the attempt's v4-mapped address stands in (a V6ONLY socket
-             * then cannot bind, and gets the kernel's EINVAL). */
+            /* :: takes the attempt's IPv4 address (dual-stack: IPv4 clients of 127.0.0.1 reach
+             * it), ::1 its second one; both v4-mapped, so a V6ONLY socket cannot bind them and
+             * gets the kernel's EINVAL. */
+            uint32_t to;
+            int r = local_target(0, IN6_IS_ADDR_LOOPBACK(a), binding, ntohs(in6->sin6_port), udp, own, &to);
             memset(a, 0, sizeof *a);
             a->s6_addr[10] = a->s6_addr[11] = 0xff;
-            uint32_t v4 = htonl(own);
+            uint32_t v4 = htonl(to);
             memcpy(&a->s6_addr[12], &v4, 4);
-            if (!binding && !bound_here(own, ntohs(in6->sin6_port), udp)) return -ECONNREFUSED;
-            return 0;
+            return r;
         }
         if (IN6_IS_ADDR_V4MAPPED(a)) {
             uint32_t v4;
@@ -269,14 +291,84 @@ static int write_target(pid_t pid, uint64_t addr, const void *data, size_t len) 
  * rewritten address is written over the target's own and the call goes on in the kernel. A
  * second thread of the target could change it again before the kernel reads it: see the README,
  * this mode stops accidents, not a test that races its own call. */
-static int rewrite_in_place(pid_t pid, uint64_t where, const struct sockaddr_storage *ss, socklen_t len,
-                            int binding, uint32_t own, int egress) {
+/* What /proc says of the target's unix socket `fd`: its type, whether it is still unnamed and
+ * unconnected, its file flags. 0, or a negative errno (-EAGAIN: leave it alone). */
+static int unix_socket_facts(pid_t pid, int fd, int *type, int *flags) {
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0) return -EBADF;
+    link[n] = 0;
+    unsigned long inode;
+    if (sscanf(link, "socket:[%lu]", &inode) != 1) return -ENOTSOCK;
+    FILE *f = fopen("/proc/net/unix", "re");
+    if (!f) return -EAGAIN;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned int t = 0, st = 0;
+        unsigned long ino = 0;
+        char name[256] = "";
+        int got = sscanf(line, "%*s %*x %*x %*x %x %x %lu %255s", &t, &st, &ino, name);
+        /* Unnamed (no path column) and unconnected (state 1): replacing it loses nothing. */
+        if (got >= 3 && ino == inode) found = got == 3 && st == 1 ? 1 : -1, *type = (int)t;
+    }
+    fclose(f);
+    if (found != 1) return -EAGAIN;
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
+    f = fopen(path, "re");
+    if (!f) return -EAGAIN;
+    unsigned int fl = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "flags: %o", &fl) == 1) break;
+    fclose(f);
+    *flags = (int)fl;
+    return 0;
+}
+
+/* An abstract unix name cannot grow in place: the launcher makes a socket of the same type,
+ * binds or connects it under the attempt's prefix and puts it in the target's slot (ADDFD). */
+static int replace_unix_socket(int listener, const struct seccomp_notif *req, int fd,
+                               const struct sockaddr_storage *ss, socklen_t len, int binding, uint32_t own) {
+    int type, flags;
+    int r = unix_socket_facts((pid_t)req->pid, fd, &type, &flags);
+    if (r) return r == -EAGAIN ? FB_CONTINUE : r;
+    struct sockaddr_storage copy = *ss;
+    socklen_t l = len;
+    r = rewrite(&copy, &l, binding, 0, own, 0);
+    if (r) return r;
+    int sock = socket(AF_UNIX, type | SOCK_CLOEXEC | ((flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0);
+    if (sock < 0) return -errno;
+    r = binding ? bind(sock, (struct sockaddr *)&copy, l) : connect(sock, (struct sockaddr *)&copy, l);
+    if (r < 0 && !(errno == EINPROGRESS && !binding)) {
+        r = -errno;
+        close(sock);
+        return r;
+    }
+    struct seccomp_notif_addfd add = {.id = req->id,
+                                      .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                      .srcfd = (uint32_t)sock,
+                                      .newfd = (uint32_t)fd,
+                                      .newfd_flags = (flags & O_CLOEXEC) ? O_CLOEXEC : 0};
+    long v = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    int saved = errno;
+    close(sock);
+    return v < 0 ? -saved : 0;
+}
+
+static int rewrite_in_place(int listener, const struct seccomp_notif *req, uint64_t where,
+                            const struct sockaddr_storage *ss, socklen_t len, int binding, uint32_t own,
+                            int egress) {
+    int nr = req->data.nr;
+    if (ss->ss_family == AF_UNIX && len > (socklen_t)offsetof(struct sockaddr_un, sun_path) &&
+        ((const struct sockaddr_un *)ss)->sun_path[0] == 0 && (nr == SYS_bind || nr == SYS_connect))
+        return replace_unix_socket(listener, req, (int)req->data.args[0], ss, len, binding, own);
     struct sockaddr_storage copy = *ss;
     socklen_t l = len;
     int r = rewrite(&copy, &l, binding, -1, own, egress);
     if (r) return r;
     if (memcmp(&copy, ss, len) != 0) {
-        r = write_target(pid, where, &copy, len);
+        r = write_target((pid_t)req->pid, where, &copy, len);
         if (r) return r;
     }
     return FB_CONTINUE;
@@ -349,7 +441,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
         goto out;
     }
     if (sock < 0) {
-        r = rewrite_in_place(pid, where, &ss, len, nr == SYS_bind, own, egress);
+        r = rewrite_in_place(listener, req, where, &ss, len, nr == SYS_bind, own, egress);
         goto out;
     }
     int type = 0;

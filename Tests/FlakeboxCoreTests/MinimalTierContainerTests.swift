@@ -43,7 +43,8 @@ enum DockerHarness {
         )
     }
 
-    /// `flakebox run --tier minimal --policy runpod --json` of `command` under the harness.
+    /// `flakebox run --tier minimal --policy runpod --json` of `command` (a shell command line) under
+    /// the harness.
     static func job(
         _ repo: TestRepository, runs: Int, parallelism: Int, timeout: Double = 60, _ command: String
     ) async throws -> [String: Any] {
@@ -54,7 +55,7 @@ enum DockerHarness {
                         try runConfined([
                             flakeboxPath, "run", "--repo", repo.path, "--runs", "\(runs)", "--parallelism",
                             "\(parallelism)", "--tier", "minimal", "--policy", "runpod", "--timeout", "\(timeout)",
-                            "--json", "--", "/bin/sh", "-c", command,
+                            "--json", "--", command,
                         ])
                     })
             }
@@ -120,15 +121,17 @@ struct MinimalTierContainerTests {
             c.sendall(b"ping"); assert a.recv(4) == b"ping"
             c6 = socket.create_connection(("::1", 48765)); servers[1].accept()
             socket.create_connection(("127.0.0.1", 48766)); w.accept()
+            print("port-ok")
 
             """
         ])
         let summary = try await DockerHarness.job(repo, runs: 8, parallelism: 4, "\(DockerHarness.python) port.py")
         #expect(summary["failures"] as? Int == 0, "\(summary)")
         #expect(summary["total_runs"] as? Int == 8)
+        #expect(Self.everyStdout(summary, contains: "port-ok"), "\(summary)")
     }
 
-    @Test("./state.txt, an abstract unix socket and a daemon in 4 attempts at once: 0 false failures")
+    @Test("./state.txt and an abstract unix socket in 4 attempts at once: 0 false failures")
     func stateAndAbstractSocket() async throws {
         let repo = try TestRepository(files: [
             "state.py": """
@@ -137,11 +140,13 @@ struct MinimalTierContainerTests {
             u = socket.socket(socket.AF_UNIX); u.bind("\\0flakebox-test-abstract"); u.listen()
             v = socket.socket(socket.AF_UNIX); v.connect("\\0flakebox-test-abstract")
             time.sleep(0.5)
+            print("state-ok")
 
             """
         ])
         let summary = try await DockerHarness.job(repo, runs: 8, parallelism: 4, "\(DockerHarness.python) state.py")
         #expect(summary["failures"] as? Int == 0, "\(summary)")
+        #expect(Self.everyStdout(summary, contains: "state-ok"), "\(summary)")
     }
 
     @Test(
@@ -207,8 +212,15 @@ struct MinimalTierContainerTests {
         #expect(summary["failures"] as? Int == 0, "\(summary)")
         let results = summary["results"] as? [[String: Any]] ?? []
         #expect(results.allSatisfy { ($0["status"] as? String) == "passed" }, "\(results)")
+        #expect(Self.everyStdout(summary, contains: "held"), "\(summary)")
         #expect(!Self.processRuns(named: marker), "the daemon outlived its attempt")
         #expect(!FileManager.default.fileExists(atPath: hostFile))
+    }
+
+    /// Every attempt ran to its last line (a test that did not run at all cannot pass here).
+    private static func everyStdout(_ summary: [String: Any], contains text: String) -> Bool {
+        let results = summary["results"] as? [[String: Any]] ?? []
+        return !results.isEmpty && results.allSatisfy { ($0["stdout"] as? String)?.contains(text) == true }
     }
 
     private static func processRuns(named name: String) -> Bool {

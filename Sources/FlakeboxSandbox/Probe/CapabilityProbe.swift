@@ -98,7 +98,10 @@ public enum CapabilityProbe {
         if tier == .full && !cgroupsUsable { tier = .reduced }
         layers += minimalLayers(helperPath: helperPath, identity: identity, program: program)
         if tier == .minimal {
-            layers += IsolationReport.minimalGaps(guarded: layers.contains { $0.name == IsolationReport.loopbackGuard && $0.available })
+            let found = Set(layers.filter(\.available).map(\.name))
+            layers += IsolationReport.minimalGaps(
+                guarded: found.contains(IsolationReport.loopbackGuard),
+                landlocked: found.contains(IsolationReport.landlock))
         }
         return IsolationReport(
             tier: tier, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: cgroupsUsable)
@@ -140,7 +143,8 @@ public enum CapabilityProbe {
                         + " policy's paths" + (abi >= 6 ? "; signals and abstract sockets scoped" : "")
                     : abi < 1
                         ? "minimal tier: the kernel has no Landlock (or it is disabled at boot)"
-                        : "minimal tier: \(confined.setupFailure?.description ?? "\(confined.status): \(confined.stderr.text)")"))
+                        : "minimal tier: \(confined.setupFailure?.description ?? "\(confined.status): \(confined.stderr.text)")"
+            ))
         if let slotUID {
             let ok = guardOK && run.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(slotUID)"
             layers.append(

@@ -50,14 +50,14 @@ public struct IsolationReport: Sendable, Codable, Equatable {
                 ? Layer(name: layer.name, available: false, detail: reason) : layer
         }
         if tier == .minimal && !layers.contains(where: { $0.name == "network isolation" }) {
-            report.layers += Self.minimalGaps(guarded: has(Self.loopbackGuard))
+            report.layers += Self.minimalGaps(guarded: has(Self.loopbackGuard), landlocked: has(Self.landlock))
         }
         if tier > .minimal { report.layers.removeAll { Self.minimalOnly.contains($0.name) } }
         return report
     }
 
     /// What the minimal tier still shares with the host, in words.
-    static func minimalGaps(guarded: Bool) -> [Layer] {
+    static func minimalGaps(guarded: Bool, landlocked: Bool) -> [Layer] {
         [
             Layer(
                 name: "network isolation", available: false,
@@ -68,8 +68,11 @@ public struct IsolationReport: Sendable, Codable, Equatable {
             Layer(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"),
             Layer(
                 name: "filesystem isolation", available: false,
-                detail: "no mount namespace: /tmp, /var/tmp, /dev/shm and host files are shared (TMPDIR and HOME"
-                    + " point at a private directory)"),
+                detail: landlocked
+                    ? "no mount namespace: /tmp and /var/tmp are the host's (not writable; TMPDIR and HOME are"
+                        + " private), /dev/shm is shared"
+                    : "no mount namespace: /tmp, /var/tmp, /dev/shm and host files are shared (TMPDIR and HOME"
+                        + " point at a private directory)"),
         ]
     }
 }

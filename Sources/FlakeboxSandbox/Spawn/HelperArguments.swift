@@ -62,11 +62,30 @@ struct HelperArguments: Sendable {
     /// unprivileged mechanism can give each attempt its own (reported in the isolation warning).
     static func landlockView(_ policy: Policy) -> [String] {
         var args = ["--landlock"]
-        for path in policy.filesystem.readOnlyPaths + ["/etc", "/proc", "/dev/random", "/dev/urandom"] {
+        for path in policy.filesystem.readOnlyPaths + ["/etc", "/proc", "/dev/random", "/dev/urandom"]
+            + passthroughPaths(policy)
+        {
             args += ["--landlock-ro", path]
         }
         for path in ["/dev/null", "/dev/zero", "/dev/full", "/dev/shm"] { args += ["--landlock-rw", path] }
         return args
+    }
+
+    /// Host paths named by the variables the policy passes through from the supervisor (a
+    /// `PIP_FIND_LINKS` wheel directory, a `PIP_CERT`): what a policy hands over it lets the
+    /// attempt read. Never from a job's own variables, nor from a name that looks like a secret.
+    static func passthroughPaths(
+        _ policy: Policy, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
+        var paths: [String] = []
+        for name in policy.environment.passthrough where !Sandbox.isSecretName(name) {
+            guard let value = environment[name] else { continue }
+            for word in value.split(whereSeparator: { $0 == " " || $0 == ":" }) where word.hasPrefix("/") {
+                let path = String(word)
+                if Policy.isCleanAbsolute(path) && FileManager.default.fileExists(atPath: path) { paths.append(path) }
+            }
+        }
+        return paths
     }
 
     private static func filesystemView(_ policy: Policy, etc: String?) -> [String] {
