@@ -215,7 +215,9 @@ struct MinimalTierUnitTests {
         let minimal = full.at(.minimal)
         #expect(minimal.tier == .minimal)
         #expect(
-            minimal.missing.map(\.name) == ["namespaces", "overlayfs", "network isolation", "pid isolation"])
+            minimal.missing.map(\.name) == [
+                "namespaces", "overlayfs", "network isolation", "pid isolation", "filesystem isolation",
+            ])
         #expect(minimal.layers.first { $0.name == "seccomp" }?.available == true)
         #expect(full.at(.reduced).missing.map(\.name) == ["overlayfs"])
     }
