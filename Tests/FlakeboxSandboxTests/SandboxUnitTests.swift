@@ -232,4 +232,16 @@ struct MinimalTierUnitTests {
         #expect(runpod.network == strict.network && runpod.limits == strict.limits)
         #expect(setup.network == .host)
     }
+
+    @Test("a policy names its family's setup policy; a path or an empty name is refused")
+    func setupPolicyField() throws {
+        let store = PolicyStore.standard()
+        #expect(try store.load("runpod").setupPolicy == "runpod-setup")
+        #expect(try store.load("default").setupPolicy == "setup")
+        for bad in ["", "../x"] {
+            #expect(throws: PolicyError.self) {
+                _ = try Policy(json: ["name": "p", "setupPolicy": bad], directory: nil)
+            }
+        }
+    }
 }
