@@ -43,16 +43,37 @@ enum DockerHarness {
         )
     }
 
+    /// Runs `command` as it is, without the harness.
+    static func runPlain(_ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
     /// `flakebox run --tier minimal --policy runpod --json` of `command` (a shell command line) under
     /// the harness.
+    /// - Parameter confined: false runs the same job without the harness (the launcher may then take
+    ///   the attempt's sockets with pidfd_getfd and perform its calls itself).
     static func job(
-        _ repo: TestRepository, runs: Int, parallelism: Int, timeout: Double = 60, _ command: String
+        _ repo: TestRepository, runs: Int, parallelism: Int, timeout: Double = 60, confined: Bool = true,
+        _ command: String
     ) async throws -> [String: Any] {
         let result = try await withCheckedThrowingContinuation { continuation in
             DetachedThread.start {
                 continuation.resume(
                     with: Result {
-                        try runConfined([
+                        try (confined ? runConfined : runPlain)([
                             flakeboxPath, "run", "--repo", repo.path, "--runs", "\(runs)", "--parallelism",
                             "\(parallelism)", "--tier", "minimal", "--policy", "runpod", "--timeout", "\(timeout)",
                             "--json", "--", command,
@@ -104,8 +125,19 @@ struct MinimalTierContainerTests {
         #expect(run.stdout.contains("✓ uid per attempt"), "\(run.stdout)")
     }
 
-    @Test("the same fixed port on 127.0.0.1, 0.0.0.0, localhost and ::1 in 4 attempts at once: 0 false failures")
+    @Test(
+        "the same port on 127.0.0.1, 0.0.0.0, localhost, ::1 and an abstract name in 4 attempts at once: 0 false failures"
+    )
     func fixedPort() async throws {
+        try await Self.fixedPortJob(confined: true)
+    }
+
+    @Test("the same without Docker's profile, where the launcher performs the calls on the attempt's socket")
+    func fixedPortPerformed() async throws {
+        try await Self.fixedPortJob(confined: false)
+    }
+
+    static func fixedPortJob(confined: Bool) async throws {
         let repo = try TestRepository(files: [
             "port.py": """
             import socket, time
@@ -121,11 +153,14 @@ struct MinimalTierContainerTests {
             c.sendall(b"ping"); assert a.recv(4) == b"ping"
             c6 = socket.create_connection(("::1", 48765)); servers[1].accept()
             socket.create_connection(("127.0.0.1", 48766)); w.accept()
+            u = socket.socket(socket.AF_UNIX); u.bind("\\0flakebox-test-port-abstract"); u.listen()
+            socket.socket(socket.AF_UNIX).connect("\\0flakebox-test-port-abstract"); u.accept()
             print("port-ok")
 
             """
         ])
-        let summary = try await DockerHarness.job(repo, runs: 8, parallelism: 4, "\(DockerHarness.python) port.py")
+        let summary = try await DockerHarness.job(
+            repo, runs: 8, parallelism: 4, confined: confined, "\(DockerHarness.python) port.py")
         #expect(summary["failures"] as? Int == 0, "\(summary)")
         #expect(summary["total_runs"] as? Int == 8)
         #expect(Self.everyStdout(summary, contains: "port-ok"), "\(summary)")
