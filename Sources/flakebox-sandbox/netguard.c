@@ -386,6 +386,9 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
     int flags = 0, r = 0;
 
     uint64_t where = 0; /* the address's place in the target's memory */
+    uint64_t iov = 0;   /* sendmsg: its iovec array */
+    size_t iovlen = 0;
+    int has_control = 0;
     if (nr == SYS_bind || nr == SYS_connect) {
         where = a[1];
         r = read_address(pid, a[1], a[2], &ss, &len);
@@ -393,23 +396,18 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
         flags = (int)a[3];
         where = a[4];
         r = read_address(pid, a[4], a[5], &ss, &len);
-        if (!r && a[2] > FB_SEND_MAX) r = -EMSGSIZE;
-        if (!r) {
-            payload = malloc(a[2] ? (size_t)a[2] : 1);
-            plen = (size_t)a[2];
-            r = payload ? (plen ? read_target(pid, payload, a[1], plen) : 0) : -ENOMEM;
-        }
     } else if (nr == SYS_sendmsg) {
         struct msghdr m;
         flags = (int)a[2];
         r = read_target(pid, &m, a[1], sizeof m);
         /* Without a name the message goes to the peer connect checked; the kernel reads the
-         * msghdr again (a racing thread could add a name: see SANDBOX.md, what is not covered). */
+         * msghdr again (a racing thread could add a name: see the README, what is not covered). */
         if (!r && m.msg_name == NULL) return FB_CONTINUE;
-        if (!r && m.msg_controllen) r = -EOPNOTSUPP;
         where = (uint64_t)(uintptr_t)m.msg_name;
+        iov = (uint64_t)(uintptr_t)m.msg_iov;
+        iovlen = m.msg_iovlen;
+        has_control = m.msg_controllen != 0;
         if (!r) r = read_address(pid, where, m.msg_namelen, &ss, &len);
-        if (!r) r = read_payload(pid, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen, &payload, &plen);
     } else if (nr == SYS_sendmmsg) {
         struct mmsghdr v[16];
         size_t n = a[2] > 16 ? 16 : (size_t)a[2];
@@ -444,6 +442,19 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
         r = rewrite_in_place(listener, req, where, &ss, len, nr == SYS_bind, own, egress);
         goto out;
     }
+    /* Performed here: the payload is copied too (a datagram; a stream's send takes no address). */
+    if (nr == SYS_sendto) {
+        plen = (size_t)a[2];
+        r = plen > FB_SEND_MAX ? -EMSGSIZE : 0;
+        if (!r) payload = malloc(plen ? plen : 1);
+        if (!r) r = payload ? (plen ? read_target(pid, payload, a[1], plen) : 0) : -ENOMEM;
+    } else if (nr == SYS_sendmsg) {
+        r = has_control ? -EOPNOTSUPP : read_payload(pid, iov, iovlen, &payload, &plen);
+    }
+    if (r) {
+        close(sock);
+        goto out;
+    }
     int type = 0;
     socklen_t tl = sizeof type;
     getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tl);
@@ -470,6 +481,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
         r = v < 0 ? -errno : (int)v;
     }
     if (here >= 0) {
+        /* Back where it was (nothing else of ours uses the working directory). */
         if (fchdir(here)) {
         }
         close(here);
