@@ -113,11 +113,19 @@ public enum CapabilityProbe {
         -> [IsolationReport.Layer]
     {
         let slotUID = identity.dropsPrivileges ? AttemptSlots.uid(AttemptSlots.count - 1) : nil
-        let run = attempt(
+        let both = attempt(
             helperPath: helperPath, identity: identity, tier: .minimal, program: program, netGuard: true,
             slotUID: slotUID, command: ["/bin/sh", "-c", "id -u"])
+        // A container that maps few uids (userns-remap) refuses the slot's uid: the guard alone.
+        let run =
+            both.status == .passed || slotUID == nil
+            ? both
+            : attempt(
+                helperPath: helperPath, identity: identity, tier: .minimal, program: program, netGuard: true,
+                command: ["/bin/sh", "-c", "id -u"])
         let guardOK = run.status == .passed
         let why = run.setupFailure?.description ?? "\(run.status): \(run.stderr.text)"
+        let slotWhy = both.setupFailure?.description ?? "\(both.status): \(both.stderr.text)"
         var layers: [IsolationReport.Layer] = [
             .init(
                 name: IsolationReport.loopbackGuard, available: guardOK,
@@ -146,13 +154,15 @@ public enum CapabilityProbe {
                         : "minimal tier: \(confined.setupFailure?.description ?? "\(confined.status): \(confined.stderr.text)")"
             ))
         if let slotUID {
-            let ok = guardOK && run.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(slotUID)"
+            let ok =
+                both.status == .passed
+                && both.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(slotUID)"
             layers.append(
                 .init(
                     name: IsolationReport.slotUIDs, available: ok,
                     detail: ok
                         ? "minimal tier: a uid per attempt slot; leftovers killed when the command exits"
-                        : "minimal tier: \(why)"))
+                        : "minimal tier: \(slotWhy)"))
         } else {
             layers.append(
                 .init(
