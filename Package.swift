@@ -78,6 +78,7 @@ let package = Package(
         .target(
             name: "FlakeboxCommands",
             dependencies: [
+                "CFlakeboxSpawn",
                 "FlakeboxCore",
                 .target(name: "FlakeboxWorker", condition: .when(traits: ["Worker"])),
                 "FlakeboxSandbox",

@@ -52,6 +52,16 @@ sandboxed=$(echo "$(date +%s.%N) - $start" | bc)
 printf '| 200 runs, parallelism 4 | wall s |\n|---|---:|\n| shared checkout, unsandboxed (xargs -P4) | %.2f |\n| flakebox run (clone, setup probe, 200 sandboxes, summary) | %.2f |\n' "$shared" "$sandboxed"
 awk -v f="$sandboxed" -v s="$shared" 'BEGIN { printf "flakebox / shared checkout: %.2f (target <= 1.10)\n", f / s }'
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print("failures found:", s["failures"], "of", s["total_runs"])' "$work/summary.json"
+if [ "$(id -u)" = 0 ]; then
+  # The RunPod tier: the same job at the minimal tier, the supervisor under Docker's default
+  # seccomp profile and capabilities (`flakebox confine --docker`, as in MinimalTierContainerTests).
+  start=$(date +%s.%N)
+  "$bin/flakebox" confine --docker -- "$bin/flakebox" run --repo "$job" --runs 200 --parallelism 4 \
+    --tier minimal --policy runpod --json -- "$cmd" > "$work/summary-minimal.json" || true
+  minimal=$(echo "$(date +%s.%N) - $start" | bc)
+  printf '| flakebox run --tier minimal --policy runpod, under Docker'"'"'s confinement | %.2f |\n' "$minimal"
+  awk -v m="$minimal" -v f="$sandboxed" 'BEGIN { printf "minimal / full tier, whole job: %.2f (target <= 1.00)\n", m / f }'
+fi
 
 echo
 echo "== flakebox's pytest plugin: a small pytest run (5 tests) with and without it =="

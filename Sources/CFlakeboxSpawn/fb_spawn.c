@@ -90,3 +90,19 @@ int fb_wtermsig(int status) {
 int fb_set_dumpable(int dumpable) {
     return prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0, 0, 0, 0);
 }
+
+int fb_landlock_abi(void) {
+    /* 444 = landlock_create_ruleset on every architecture; flag 1 = LANDLOCK_CREATE_RULESET_VERSION. */
+    long abi = syscall(444, NULL, 0, 1U);
+    return abi < 0 ? 0 : (int)abi;
+}
+
+int fb_pidfd_getfd_permitted(void) {
+    int self = (int)syscall(434 /* pidfd_open */, getpid(), 0);
+    if (self < 0) return 0;
+    int fd = (int)syscall(438 /* pidfd_getfd */, self, 0, 0);
+    close(self);
+    if (fd < 0) return 0;
+    close(fd);
+    return 1;
+}

@@ -16,11 +16,11 @@ public struct Flakebox: AsyncParsableCommand {
 
     #if Worker
         static let subcommands: [any ParsableCommand.Type] = [
-            Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self,
+            Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self, Confine.self,
         ]
     #else
         static let subcommands: [any ParsableCommand.Type] = [
-            Run.self, Replay.self, Doctor.self, Exec.self, Bench.self,
+            Run.self, Replay.self, Doctor.self, Exec.self, Bench.self, Confine.self,
         ]
     #endif
 }

@@ -102,7 +102,9 @@ public final class Sandbox: Sendable {
 
         etc = tier == .minimal ? nil : try CuratedEtc(entries: policy.filesystem.etc, scratch: options.scratchDirectory)
         helperArguments = HelperArguments(
-            policy: policy, tier: tier, identity: options.identity, hasSeccomp: program != nil, etc: etc?.path)
+            policy: policy, tier: tier, identity: options.identity, hasSeccomp: program != nil, etc: etc?.path,
+            netGuard: tier == .minimal && report.has(IsolationReport.loopbackGuard),
+            landlock: tier == .minimal && report.has(IsolationReport.landlock))
         if report.cgroupsUsable {
             _ = Self.staleGroupsSwept
             do {
@@ -230,6 +232,16 @@ public final class Sandbox: Sendable {
         }
         defer { if let cgroup { cgroups?.retire(cgroup) } }
 
+        // Minimal tier, root supervisor: a uid of the attempt's own (see AttemptSlots).
+        var slot: Int?
+        // (Not for a writable checkout, which belongs to the sandbox identity.)
+        if tier == .minimal && request.workspaceMode == .overlay && options.identity.dropsPrivileges
+            && isolation.has(IsolationReport.slotUIDs)
+        {
+            slot = AttemptSlots.take()
+        }
+        defer { if let slot { AttemptSlots.release(slot) } }
+        let owner = slot.map { AttemptSlots.uid($0) }
         var source = request.workspace
         var privateTemp: String?
         var scratch: String?
@@ -237,18 +249,39 @@ public final class Sandbox: Sendable {
             if request.workspaceMode == .overlay {
                 let dir = "\(options.scratchDirectory)/\(name)"
                 scratch = dir
-                do {
+                do throws(SandboxError) {
                     try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
                     source = "\(dir)/workspace"
                     try WorkspaceFiles.copyTree(request.workspace, to: source)
                     if tier == .minimal {
                         privateTemp = "\(dir)/tmp"
                         try WorkspaceFiles.makeDirectory(
-                            privateTemp!, uid: options.identity.uid, gid: options.identity.gid, mode: 0o700)
+                            privateTemp!, uid: owner ?? options.identity.uid, gid: owner ?? options.identity.gid,
+                            mode: 0o700)
+                    }
+                    if let owner {
+                        // Only the attempt's uid may enter its directory.
+                        try WorkspaceFiles.chownTree(source, uid: owner, gid: owner)
+                        if lchown(dir, owner, owner) != 0 || chmod(dir, 0o700) != 0 {
+                            throw SandboxError.system("chown \(dir)", errno)
+                        }
                     }
                 } catch {
                     if let scratch { WorkspaceFiles.removeTree(scratch) }
                     return Self.harnessFailure("workspace-copy", error.errno ?? 0, tier: tier)
+                }
+            } else if tier == .minimal {
+                // A writable checkout (setup) still gets a private temp directory of its own.
+                let dir = "\(options.scratchDirectory)/\(name)"
+                scratch = dir
+                privateTemp = "\(dir)/tmp"
+                do {
+                    try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
+                    try WorkspaceFiles.makeDirectory(
+                        privateTemp!, uid: options.identity.uid, gid: options.identity.gid, mode: 0o700)
+                } catch {
+                    WorkspaceFiles.removeTree(dir)
+                    return Self.harnessFailure("private-temp", error.errno ?? 0, tier: tier)
                 }
             }
         }
@@ -264,7 +297,10 @@ public final class Sandbox: Sendable {
         }
         let arguments = helperArguments.arguments(
             for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
-            environment: environment, privateTemp: privateTemp)
+            environment: environment, privateTemp: privateTemp, slotUID: owner,
+            writable: tier == .minimal
+                ? [scratch, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 } : [],
+            readable: tier == .minimal ? [request.workspace] : [])
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,

@@ -8,6 +8,8 @@
  * for the sequence and the reasons behind each step.
  */
 #include "artifact.h"
+#include "landlock.h"
+#include "netguard.h"
 #include "plan.h"
 #include "report.h"
 #include "setup.h"
@@ -24,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -137,14 +140,23 @@ static int lifeline_broken(const struct fb_plan *plan) {
 
 /* Waits for PID 1 (or the minimal-tier worker) while watching the lifeline and SIGTERM.
  * Returns the target's wait status, or -1 when the attempt was cut short. */
-static int supervise(const struct fb_plan *plan, pid_t target, int sigfd, void (*kill_all)(pid_t)) {
+struct fb_guard {
+    int listener; /* seccomp notification listener, or -1 */
+    uint32_t own; /* the attempt's loopback address */
+    int egress;   /* the policy shares the host's network */
+};
+
+static int supervise(const struct fb_plan *plan, pid_t target, int sigfd, void (*kill_all)(pid_t),
+                     const struct fb_guard *guard) {
     int pidfd = (int)syscall(SYS_pidfd_open, target, 0);
-    struct pollfd fds[3];
+    struct pollfd fds[4];
     for (;;) {
         nfds_t n = 0;
         fds[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
         fds[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-        if (plan->lifeline_fd >= 0) fds[n++] = (struct pollfd){.fd = plan->lifeline_fd, .events = POLLIN};
+        fds[n++] = (struct pollfd){.fd = plan->lifeline_fd, .events = POLLIN};
+        /* Negative descriptors are ignored by poll. */
+        fds[n++] = (struct pollfd){.fd = guard ? guard->listener : -1, .events = POLLIN};
         /* Without a pidfd (old kernel) fall back to polling waitpid every 10 ms. */
         int r = poll(fds, n, pidfd < 0 ? 10 : -1);
         if (r < 0 && errno != EINTR) break;
@@ -153,7 +165,8 @@ static int supervise(const struct fb_plan *plan, pid_t target, int sigfd, void (
         if (w == target) return status;
         if (w < 0 && errno != EINTR) return -1;
         if (r <= 0) continue;
-        int stop = (fds[1].revents & POLLIN) || (n > 2 && (fds[2].revents & (POLLHUP | POLLERR | POLLIN)));
+        if (fds[3].revents & POLLIN) fb_netguard_handle(guard->listener, guard->own, guard->egress);
+        int stop = (fds[1].revents & POLLIN) || (fds[2].revents & (POLLHUP | POLLERR | POLLIN));
         if (stop) {
             kill_all(target);
             while (waitpid(target, &status, 0) < 0 && errno == EINTR) {
@@ -195,7 +208,7 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     }
     if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
     close(go[1]);
-    int status = supervise(plan, pid, sigfd, kill_namespace);
+    int status = supervise(plan, pid, sigfd, kill_namespace, NULL);
     if (status == -1) return 1;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     fb_report_reaper(status);
@@ -206,11 +219,47 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
     /* Orphans of the test reparent to us, so that none outlives the attempt. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) return fb_fail("subreaper", errno), 1;
     if (join_cgroups(plan, getpid())) return 1;
-    pid_t pid = fork();
+    /* The launcher first: it performs the attempt's socket calls, so it must see no more of the
+     * filesystem than the attempt (the worker adds a nested domain of its own, which keeps its
+     * signals away from us). */
+    if (plan->landlock) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 1;
+        if (fb_landlock_apply(plan, 1)) return 1;
+    }
+    int chan[2] = {-1, -1};
+    if (plan->net_guard && pipe2(chan, O_CLOEXEC)) return fb_fail("netguard-pipe", errno), 1;
+    /* With the net guard the child shares our descriptor table until its execve, so that the
+     * seccomp listener it creates is ours without pidfd_getfd (see netguard.h). */
+    pid_t pid =
+        plan->net_guard ? (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
     if (pid < 0) return fb_fail("fork", errno), 1;
-    if (pid == 0) _exit(fb_worker_exec(plan, 0));
+    if (pid == 0) {
+        plan->guard_fd = chan[1];
+        _exit(fb_worker_exec(plan, 0));
+    }
+    /* The attempt runs as our uid: it must not read our memory nor take our descriptors. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    struct fb_guard guard = {
+        .listener = -1, .own = fb_netguard_address(getpid()), .egress = !plan->unshare_net};
+    if (plan->net_guard) {
+        guard.listener = fb_netguard_take(chan[0], pid);
+        int saved = errno;
+        /* Closing here closes in the child's table too, which is fine now: it wrote. */
+        close(chan[0]);
+        close(chan[1]);
+        if (guard.listener < 0) {
+            /* The child failed first (it reported why) or died. */
+            if (saved != EPIPE) fb_fail("netguard-take", saved);
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return 1;
+        }
+    }
     fb_report_init_pid(pid);
-    int status = supervise(plan, pid, sigfd, fb_kill_descendants);
+    int status = supervise(plan, pid, sigfd, fb_kill_descendants, &guard);
+    /* The uid is this attempt's alone: every process it left (a daemon that setsid'd and
+     * double-forked away from us included) dies with the command. */
+    if (plan->own_uid) kill(-1, SIGKILL);
     if (status != -1) {
         fb_collect_artifacts(plan);
         fb_report_exit(status);

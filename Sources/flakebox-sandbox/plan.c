@@ -28,6 +28,9 @@ static const char usage[] =
     "  --uid UID --gid GID       host identity to drop to first (when started as root)\n"
     "  --inner-uid UID --inner-gid GID   identity the command sees (default 1000)\n"
     "  --no-namespaces           minimal tier: process group + subreaper + rlimits + seccomp only\n"
+    "  --own-uid                 minimal tier: --uid is this attempt's alone (kill(-1) ends the attempt)\n"
+    "  --net-guard               minimal tier: a loopback address of its own, no egress without --share-net\n"
+    "  --landlock                minimal tier: Landlock; reads/writes only beneath --landlock-ro/-rw PATH\n"
     "  --share-net               keep the host network (default: a private loopback only)\n"
     "  --hostname NAME\n"
     "  --ro-bind SRC DEST        read-only nosuid nodev bind\n"
@@ -191,6 +194,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->seccomp_fd = -1;
     plan->artifact_fd = -1;
     plan->hold_fd = -1;
+    plan->guard_fd = -1;
     plan->inner_uid = 1000;
     plan->inner_gid = 1000;
     plan->oom_score_adj = 1000;
@@ -248,6 +252,17 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             return -1;
         } else if (strcmp(a, "--no-namespaces") == 0) {
             plan->namespaces = 0;
+        } else if (strcmp(a, "--own-uid") == 0) {
+            plan->own_uid = 1;
+        } else if (strcmp(a, "--net-guard") == 0) {
+            plan->net_guard = 1;
+        } else if (strcmp(a, "--landlock") == 0) {
+            plan->landlock = 1;
+        } else if (strcmp(a, "--landlock-ro") == 0 || strcmp(a, "--landlock-rw") == 0) {
+            NEED(1);
+            if (plan->n_landlock >= FB_MAX_LANDLOCK || argv[i + 1][0] != '/') goto bad;
+            plan->landlock_paths[plan->n_landlock].writable = a[12] == 'w';
+            plan->landlock_paths[plan->n_landlock++].path = argv[++i];
         } else if (strcmp(a, "--share-net") == 0) {
             plan->unshare_net = 0;
         } else if (strcmp(a, "--hostname") == 0) {

@@ -30,6 +30,11 @@ struct fb_mount {
     int source_fd;      /* O_PATH fd opened before any mount, so staging cannot shadow it */
 };
 
+struct fb_landlock_path {
+    const char *path;
+    int writable; /* 1: every right beneath it; 0: read and execute */
+};
+
 struct fb_rlimit {
     int resource;
     uint64_t value;
@@ -41,6 +46,7 @@ struct fb_rlimit {
 #define FB_MAX_ENV 512
 #define FB_MAX_ARGV 4096
 #define FB_MAX_ARTIFACTS 16
+#define FB_MAX_LANDLOCK 64
 
 struct fb_plan {
     /* identity */
@@ -52,6 +58,11 @@ struct fb_plan {
 
     /* isolation */
     int namespaces; /* 0 = minimal tier: no namespaces at all */
+    int own_uid;    /* minimal tier: the uid is this attempt's alone, so kill(-1) ends exactly it */
+    int net_guard;  /* minimal tier: seccomp notification gives the attempt a loopback of its own */
+    int landlock;   /* minimal tier: confine the filesystem to the landlock paths */
+    struct fb_landlock_path landlock_paths[FB_MAX_LANDLOCK];
+    size_t n_landlock;
     int unshare_net;
     const char *hostname;
 
@@ -74,6 +85,7 @@ struct fb_plan {
     int seccomp_fd;  /* raw struct sock_filter[] */
     int artifact_fd; /* files the test left behind, read after it exits */
     int hold_fd;     /* a pre-spawned launcher waits here for the rest of its arguments */
+    int guard_fd;    /* minimal tier, net guard: the worker hands its listener over this socket */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;
     unsigned char *bpf;

@@ -4,7 +4,10 @@
  * sandbox error, never as a test failure.
  */
 #include "setup.h"
+
 #include "artifact.h"
+#include "landlock.h"
+#include "netguard.h"
 #include "report.h"
 
 #include <dirent.h>
@@ -410,6 +413,11 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)) return fb_fail("close_range", errno), 127;
     if (drop_capabilities()) return 127;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 127;
+    /* Before the policy's filter, which may refuse seccomp(2) itself. */
+    /* Landlock first: it opens and closes descriptors, and after the net guard's hand-over the
+     * table (shared with the launcher) must stay as it is. */
+    if (plan->landlock && fb_landlock_apply(plan, 0)) return 127;
+    if (plan->guard_fd >= 0 && fb_netguard_install(plan->guard_fd)) return 127;
     if (plan->bpf) {
         struct sock_fprog prog = {.len = (unsigned short)(plan->bpf_len / 8),
                                   .filter = (struct sock_filter *)plan->bpf};

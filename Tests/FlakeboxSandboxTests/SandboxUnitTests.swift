@@ -215,7 +215,9 @@ struct MinimalTierUnitTests {
         let minimal = full.at(.minimal)
         #expect(minimal.tier == .minimal)
         #expect(
-            minimal.missing.map(\.name) == ["namespaces", "overlayfs", "network isolation", "pid isolation"])
+            minimal.missing.map(\.name) == [
+                "namespaces", "overlayfs", "network isolation", "pid isolation", "filesystem isolation",
+            ])
         #expect(minimal.layers.first { $0.name == "seccomp" }?.available == true)
         #expect(full.at(.reduced).missing.map(\.name) == ["overlayfs"])
     }
@@ -229,5 +231,17 @@ struct MinimalTierUnitTests {
         #expect(runpod.minimumTier == .minimal && setup.minimumTier == .minimal)
         #expect(runpod.network == strict.network && runpod.limits == strict.limits)
         #expect(setup.network == .host)
+    }
+
+    @Test("a policy names its family's setup policy; a path or an empty name is refused")
+    func setupPolicyField() throws {
+        let store = PolicyStore.standard()
+        #expect(try store.load("runpod").setupPolicy == "runpod-setup")
+        #expect(try store.load("default").setupPolicy == "setup")
+        for bad in ["", "../x"] {
+            #expect(throws: PolicyError.self) {
+                _ = try Policy(json: ["name": "p", "setupPolicy": bad], directory: nil)
+            }
+        }
     }
 }

@@ -32,4 +32,9 @@ int fb_wtermsig(int status);
    other processes of its uid (/proc/PID/environ, /proc/PID/mem, ptrace). */
 int fb_set_dumpable(int dumpable);
 
+/* Whether pidfd_getfd works here (Docker's default profile refuses it without CAP_SYS_PTRACE). */
+int fb_pidfd_getfd_permitted(void);
+/* The kernel's Landlock ABI version (landlock_create_ruleset with the VERSION flag), or 0. */
+int fb_landlock_abi(void);
+
 #endif

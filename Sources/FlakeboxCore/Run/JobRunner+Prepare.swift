@@ -62,7 +62,9 @@ extension JobRunner {
         if step.needsSetupSandbox {
             let setupSandbox: Sandbox
             do {
-                setupSandbox = try Sandbox(policy: options.policies.load(options.setupPolicy), options: options.sandbox)
+                // The job's policy names its family's setup policy (runpod → runpod-setup).
+                let name = policy.setupPolicy ?? options.setupPolicy
+                setupSandbox = try Sandbox(policy: options.policies.load(name), options: options.sandbox)
             } catch {
                 throw JobError(.policy, "setup policy: \(error)")
             }

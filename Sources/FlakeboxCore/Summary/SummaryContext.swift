@@ -213,9 +213,38 @@ struct SummaryContext {
         case .reduced:
             return "REDUCED ISOLATION: attempts ran without \(missing); each missing layer is listed in `layers`."
         case .minimal:
-            return "MINIMAL ISOLATION: no namespaces (missing \(missing)). Attempts shared the host's network and "
-                + "process space: parallel attempts can collide on ports, and a test can see and signal other "
-                + "processes. Each attempt still had its own copy of the checkout, TMPDIR and HOME, rlimits and seccomp."
+            return "MINIMAL ISOLATION: no namespaces (missing \(missing)). " + minimalShared(report)
         }
+    }
+
+    /// Exactly what minimal-tier attempts still shared, from the layers that were found.
+    static func minimalShared(_ report: IsolationReport) -> String {
+        var shared = ["the host's process list (/proc)"]
+        var had = ["its own copy of the checkout, TMPDIR and HOME", "rlimits", "seccomp"]
+        if report.has(IsolationReport.loopbackGuard) {
+            had.append("a loopback address of its own (127.0.0.1, 0.0.0.0, ::1 and abstract unix names rewritten)")
+            let inPlace = report.layers.contains {
+                $0.name == IsolationReport.loopbackGuard && $0.detail.contains("in place")
+            }
+            had.append(
+                "no traffic off the machine unless the policy shares the network"
+                    + (inPlace ? " (checked before the call: a test racing its own call can get past)" : ""))
+            shared.append("the host's other network interfaces and /proc/net")
+        } else {
+            shared.append("the host's network (ports collide, traffic leaves the machine)")
+        }
+        if report.has(IsolationReport.slotUIDs) {
+            had.append("a uid of its own (attempts cannot signal or read each other; leftovers die with the command)")
+        } else {
+            shared.append("one uid for every attempt (they can signal each other)")
+        }
+        if report.has(IsolationReport.landlock) {
+            had.append("Landlock: writes only beneath its own directories, reads only the policy's paths")
+            shared.append("/dev/shm (names can collide); /tmp and /var/tmp are not private but not writable")
+        } else {
+            shared.append("the host's files, /tmp, /var/tmp and /dev/shm as the uid allows")
+        }
+        return "Attempts shared " + shared.joined(separator: ", ") + ". Each attempt had "
+            + had.joined(separator: "; ") + "."
     }
 }

@@ -70,9 +70,13 @@ public struct Policy: Sendable, Equatable {
     /// together with `network: host`, which the loader refuses.
     public var openToRemoteJobs: Bool = false
 
+    /// The policy a job's setup step (dependency installation) runs under: each family names its
+    /// own (`default` → `setup`, `runpod` → `runpod-setup`). Nil: the runner's default.
+    public var setupPolicy: String? = nil
+
     public static let knownKeys = [
         "name", "description", "extends", "minimumTier", "network", "filesystem", "limits", "environment",
-        "seccomp", "allowForeignABIs", "remoteJobs",
+        "seccomp", "allowForeignABIs", "remoteJobs", "setupPolicy",
     ]
 }
 
@@ -104,6 +108,10 @@ extension Policy {
         let openToRemoteJobs = reader.bool("remoteJobs") ?? false
         if openToRemoteJobs && network == .host {
             reader.fail("remoteJobs", "a policy with \"network\": \"host\" cannot be open to remote jobs")
+        }
+        let setupPolicy = reader.string("setupPolicy")
+        if let setupPolicy, setupPolicy.isEmpty || setupPolicy.contains("/") {
+            reader.fail("setupPolicy", "must be a policy name")
         }
 
         var filesystem = Filesystem(
@@ -173,7 +181,7 @@ extension Policy {
         self.init(
             name: name, summary: summary, minimumTier: minimumTier, network: network, filesystem: filesystem,
             limits: limits, environment: environment, seccompProfile: seccomp, allowForeignABIs: allowForeignABIs,
-            directory: directory)
+            directory: directory, setupPolicy: setupPolicy)
         self.openToRemoteJobs = openToRemoteJobs
     }
 

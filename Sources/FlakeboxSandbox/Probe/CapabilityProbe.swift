@@ -1,3 +1,4 @@
+import CFlakeboxSpawn
 import Foundation
 import Synchronization
 
@@ -95,20 +96,85 @@ public enum CapabilityProbe {
                 detail: status.contains("NoNewPrivs:\t1") ? "set before exec" : "not set"))
         layers.append(.init(name: "cgroups", available: cgroupsUsable, detail: cgroupDetail))
         if tier == .full && !cgroupsUsable { tier = .reduced }
+        layers += minimalLayers(helperPath: helperPath, identity: identity, program: program)
         if tier == .minimal {
-            layers.append(
-                .init(
-                    name: "network isolation", available: false,
-                    detail: "no network namespace: the host network is reachable"))
-            layers.append(
-                .init(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
+            let found = Set(layers.filter(\.available).map(\.name))
+            layers += IsolationReport.minimalGaps(
+                guarded: found.contains(IsolationReport.loopbackGuard),
+                landlocked: found.contains(IsolationReport.landlock))
         }
         return IsolationReport(
             tier: tier, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: cgroupsUsable)
     }
 
+    /// The minimal tier's stand-ins, tried in one attempt: the loopback guard (seccomp user
+    /// notification and pidfd_getfd) and, for a root supervisor, a uid of the attempt's own.
+    static func minimalLayers(helperPath: String, identity: SandboxIdentity, program: SealedProgram)
+        -> [IsolationReport.Layer]
+    {
+        let slotUID = identity.dropsPrivileges ? AttemptSlots.uid(AttemptSlots.count - 1) : nil
+        let both = attempt(
+            helperPath: helperPath, identity: identity, tier: .minimal, program: program, netGuard: true,
+            slotUID: slotUID, command: ["/bin/sh", "-c", "id -u"])
+        // A container that maps few uids (userns-remap) refuses the slot's uid: the guard alone.
+        let run =
+            both.status == .passed || slotUID == nil
+            ? both
+            : attempt(
+                helperPath: helperPath, identity: identity, tier: .minimal, program: program, netGuard: true,
+                command: ["/bin/sh", "-c", "id -u"])
+        let guardOK = run.status == .passed
+        let why = run.setupFailure?.description ?? "\(run.status): \(run.stderr.text)"
+        let slotWhy = both.setupFailure?.description ?? "\(both.status): \(both.stderr.text)"
+        var layers: [IsolationReport.Layer] = [
+            .init(
+                name: IsolationReport.loopbackGuard, available: guardOK,
+                detail: guardOK
+                    ? "minimal tier: own 127.x.y.z per attempt, no egress (seccomp user notification); "
+                        + (fb_pidfd_getfd_permitted() != 0
+                            ? "calls performed by the launcher on the attempt's socket"
+                            : "pidfd_getfd refused (no CAP_SYS_PTRACE): addresses rewritten in place, which a"
+                                + " test racing its own call from a second thread can undo")
+                    : "minimal tier: \(why)")
+        ]
+        let abi = fb_landlock_abi()
+        let confined = attempt(
+            helperPath: helperPath, identity: identity, tier: .minimal, program: program, landlock: true,
+            // Writes its own copy; the directory beside it (its owner's too) must be refused.
+            command: ["/bin/sh", "-c", "echo x > f && ! (echo y > ../lower/g) 2>/dev/null"])
+        let landlockOK = abi >= 1 && confined.status == .passed
+        layers.append(
+            .init(
+                name: IsolationReport.landlock, available: landlockOK,
+                detail: landlockOK
+                    ? "minimal tier: ABI \(abi): writes only beneath the attempt's directories, reads only the"
+                        + " policy's paths" + (abi >= 6 ? "; signals and abstract sockets scoped" : "")
+                    : abi < 1
+                        ? "minimal tier: the kernel has no Landlock (or it is disabled at boot)"
+                        : "minimal tier: \(confined.setupFailure?.description ?? "\(confined.status): \(confined.stderr.text)")"
+            ))
+        if let slotUID {
+            let ok =
+                both.status == .passed
+                && both.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(slotUID)"
+            layers.append(
+                .init(
+                    name: IsolationReport.slotUIDs, available: ok,
+                    detail: ok
+                        ? "minimal tier: a uid per attempt slot; leftovers killed when the command exits"
+                        : "minimal tier: \(slotWhy)"))
+        } else {
+            layers.append(
+                .init(
+                    name: IsolationReport.slotUIDs, available: false,
+                    detail: "rootless: attempts share the supervisor's uid (they can signal each other)"))
+        }
+        return layers
+    }
+
     static func attempt(
-        helperPath: String, identity: SandboxIdentity, tier: IsolationTier, program: SealedProgram
+        helperPath: String, identity: SandboxIdentity, tier: IsolationTier, program: SealedProgram,
+        netGuard: Bool = false, slotUID: UInt32? = nil, landlock: Bool = false, command: [String] = probeCommand
     ) -> AttemptResult {
         let base = NSTemporaryDirectory() + "flakebox-probe-\(getpid())-\(tier.rawValue)"
         defer { WorkspaceFiles.removeTree(base) }
@@ -127,13 +193,20 @@ public enum CapabilityProbe {
                 return Sandbox.harnessFailure("probe-copy", error.errno ?? 0, tier: tier)
             }
         }
-        let request = AttemptRequest(command: probeCommand, workspace: lower, label: "probe")
+        if let slotUID {
+            do { try WorkspaceFiles.chownTree(source, uid: slotUID, gid: slotUID) } catch {
+                return Sandbox.harnessFailure("probe-chown", error.errno ?? 0, tier: tier)
+            }
+        }
+        let request = AttemptRequest(command: command, workspace: lower, label: "probe")
         let etc = tier == .minimal ? nil : try? CuratedEtc(entries: [], scratch: base)
         let arguments = HelperArguments(
-            policy: probePolicy, tier: tier, identity: identity, hasSeccomp: true, etc: etc?.path
+            policy: probePolicy, tier: tier, identity: identity, hasSeccomp: true, etc: etc?.path, netGuard: netGuard,
+            landlock: landlock
         )
         .arguments(
-            for: request, workspaceSource: source, cgroupProcs: [], environment: probePolicy.environment.set)
+            for: request, workspaceSource: source, cgroupProcs: [], environment: probePolicy.environment.set,
+            slotUID: slotUID, writable: landlock ? [source] : [])
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program.fd, timeoutSeconds: 20,
             outputCapture: 8192, outputLimit: 1 << 20, tier: tier, cgroup: nil)

@@ -22,6 +22,16 @@ public struct IsolationReport: Sendable, Codable, Equatable {
 
     public var missing: [Layer] { layers.filter { !$0.available } }
 
+    /// Whether the layer called `name` was found working.
+    public func has(_ name: String) -> Bool { layers.contains { $0.name == name && $0.available } }
+
+    /// Layers of the minimal tier that stand in for namespaces (measured on every machine, shown
+    /// only when attempts run at that tier).
+    public static let minimalOnly: Set<String> = [loopbackGuard, slotUIDs, landlock]
+    public static let landlock = "landlock"
+    public static let loopbackGuard = "loopback guard"
+    public static let slotUIDs = "uid per attempt"
+
     public var missingSummary: String {
         let names = missing.map { "\($0.name) (\($0.detail))" }
         return names.isEmpty ? "nothing" : names.joined(separator: "; ")
@@ -40,13 +50,29 @@ public struct IsolationReport: Sendable, Codable, Equatable {
                 ? Layer(name: layer.name, available: false, detail: reason) : layer
         }
         if tier == .minimal && !layers.contains(where: { $0.name == "network isolation" }) {
-            report.layers.append(
-                Layer(
-                    name: "network isolation", available: false,
-                    detail: "no network namespace: the host network is reachable"))
-            report.layers.append(
-                Layer(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"))
+            report.layers += Self.minimalGaps(guarded: has(Self.loopbackGuard), landlocked: has(Self.landlock))
         }
+        if tier > .minimal { report.layers.removeAll { Self.minimalOnly.contains($0.name) } }
         return report
+    }
+
+    /// What the minimal tier still shares with the host, in words.
+    static func minimalGaps(guarded: Bool, landlocked: Bool) -> [Layer] {
+        [
+            Layer(
+                name: "network isolation", available: false,
+                detail: guarded
+                    ? "no network namespace: interfaces, /proc/net and UDP/TCP ports of other addresses are shared;"
+                        + " loopback and egress go through the loopback guard"
+                    : "no network namespace: the host network is reachable"),
+            Layer(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"),
+            Layer(
+                name: "filesystem isolation", available: false,
+                detail: landlocked
+                    ? "no mount namespace: /tmp and /var/tmp are the host's (not writable; TMPDIR and HOME are"
+                        + " private), /dev/shm is shared"
+                    : "no mount namespace: /tmp, /var/tmp, /dev/shm and host files are shared (TMPDIR and HOME"
+                        + " point at a private directory)"),
+        ]
     }
 }

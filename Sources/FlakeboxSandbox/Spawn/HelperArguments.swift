@@ -18,8 +18,14 @@ struct HelperArguments: Sendable {
     /// The arguments every attempt of this policy and tier shares.
     let common: [String]
 
-    /// - Parameter etc: host directory to bind read-only at `/etc` (namespaced tiers).
-    init(policy: Policy, tier: IsolationTier, identity: SandboxIdentity, hasSeccomp: Bool, etc: String?) {
+    /// - Parameters:
+    ///   - etc: host directory to bind read-only at `/etc` (namespaced tiers).
+    ///   - netGuard: minimal tier: give each attempt a loopback of its own (seccomp notification).
+    ///   - landlock: minimal tier: confine reads to the policy's paths, writes to the attempt's own.
+    init(
+        policy: Policy, tier: IsolationTier, identity: SandboxIdentity, hasSeccomp: Bool, etc: String?,
+        netGuard: Bool = false, landlock: Bool = false
+    ) {
         self.policy = policy
         self.tier = tier
         var args = ["--report-fd", "\(Self.reportFD)", "--lifeline-fd", "\(Self.lifelineFD)"]
@@ -36,6 +42,9 @@ struct HelperArguments: Sendable {
         if let n = limits.cpuSeconds { args += ["--rlimit", "cpu", "\(n)"] }
         if tier == .minimal {
             args.append("--no-namespaces")
+            if netGuard { args.append("--net-guard") }
+            if policy.network == .host { args.append("--share-net") }
+            if landlock { args += Self.landlockView(policy) }
         } else {
             args += Self.filesystemView(policy, etc: etc)
         }
@@ -46,6 +55,37 @@ struct HelperArguments: Sendable {
     static func hostEntry(_ path: String) -> (exists: Bool, symlinkTarget: String?) {
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) { return (true, target) }
         return (FileManager.default.fileExists(atPath: path), nil)
+    }
+
+    /// What a minimal-tier attempt may read (and, for the harmless devices, write) besides its
+    /// own directories. /dev/shm stays writable and shared: POSIX semaphores need it, and no
+    /// unprivileged mechanism can give each attempt its own (reported in the isolation warning).
+    static func landlockView(_ policy: Policy) -> [String] {
+        var args = ["--landlock"]
+        for path in policy.filesystem.readOnlyPaths + ["/etc", "/proc", "/dev/random", "/dev/urandom"]
+            + passthroughPaths(policy)
+        {
+            args += ["--landlock-ro", path]
+        }
+        for path in ["/dev/null", "/dev/zero", "/dev/full", "/dev/shm"] { args += ["--landlock-rw", path] }
+        return args
+    }
+
+    /// Host paths named by the variables the policy passes through from the supervisor (a
+    /// `PIP_FIND_LINKS` wheel directory, a `PIP_CERT`): what a policy hands over it lets the
+    /// attempt read. Never from a job's own variables, nor from a name that looks like a secret.
+    static func passthroughPaths(
+        _ policy: Policy, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
+        var paths: [String] = []
+        for name in policy.environment.passthrough where !Sandbox.isSecretName(name) {
+            guard let value = environment[name] else { continue }
+            for word in value.split(whereSeparator: { $0 == " " || $0 == ":" }) where word.hasPrefix("/") {
+                let path = String(word)
+                if Policy.isCleanAbsolute(path) && FileManager.default.fileExists(atPath: path) { paths.append(path) }
+            }
+        }
+        return paths
     }
 
     private static func filesystemView(_ policy: Policy, etc: String?) -> [String] {
@@ -68,13 +108,21 @@ struct HelperArguments: Sendable {
     }
 
     /// The full command line of one attempt.
+    /// - Parameters:
+    ///   - slotUID: minimal tier: the uid that is this attempt's alone (see `AttemptSlots`).
+    ///   - writable: minimal tier with Landlock: the attempt's own directories.
+    ///   - readable: minimal tier with Landlock: more it may read (the checkout it is a copy of,
+    ///     which a virtualenv's scripts name in their `#!` lines).
     func arguments(
         for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String],
-        privateTemp: String? = nil
+        privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [], readable: [String] = []
     ) -> [String] {
-        baseArguments(
+        var slot = slotUID.map { ["--uid", "\($0)", "--gid", "\($0)", "--own-uid"] } ?? []
+        for path in writable { slot += ["--landlock-rw", path] }
+        for path in readable { slot += ["--landlock-ro", path] }
+        return baseArguments(
             for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, privateTemp: privateTemp)
-            + lateArguments(for: request, environment: environment)
+            + slot + lateArguments(for: request, environment: environment)
     }
 
     /// What a held launcher gets last: the environment and the command.
