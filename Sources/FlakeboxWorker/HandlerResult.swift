@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the handler made of one job, and the job-done body the SDK would send for it
-/// (RUNPOD_PROTOCOL.md §6 and §13).
+/// (docs/RUNPOD_PROTOCOL.md §6 and §13).
 public enum HandlerResult: Sendable, Equatable {
     /// A summary (JSON object text): `{"output": summary}`.
     case output(Data)

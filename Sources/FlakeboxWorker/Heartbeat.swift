@@ -1,4 +1,4 @@
-/// The heartbeat (RUNPOD_PROTOCOL.md §10): a GET naming the running jobs, first at once, then
+/// The heartbeat (docs/RUNPOD_PROTOCOL.md §10): a GET naming the running jobs, first at once, then
 /// every interval, on a task of its own, so it goes on whatever a job is doing. The SDK runs it in
 /// a process of its own because its handlers can block the event loop; here nothing blocks the
 /// cooperative pool (attempts are supervised on threads of their own).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The job-take long-poll (RUNPOD_PROTOCOL.md §5), with the SDK's answers to each reply, except
+/// The job-take long-poll (docs/RUNPOD_PROTOCOL.md §5), with the SDK's answers to each reply, except
 /// that failures back off (1 s doubling to 30 s) instead of re-polling at once, and an empty reply
 /// that comes back at once is not re-asked for 100 ms: a broken server never gets a hot loop.
 struct JobTaker: Sendable {

@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The SDK's local API (`--rp_serve_api`, RUNPOD_PROTOCOL.md §16.3) with its reply shapes, for
+/// The SDK's local API (`--rp_serve_api`, docs/RUNPOD_PROTOCOL.md §16.3) with its reply shapes, for
 /// trying the worker with curl or the RunPod client SDK before deploying.
 ///
 /// Where the SDK's simulator is a toy, this one does what the real endpoint does: `/run` starts

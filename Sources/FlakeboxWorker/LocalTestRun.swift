@@ -1,7 +1,7 @@
 import FlakeboxSandbox
 import Foundation
 
-/// The SDK's local test mode (RUNPOD_PROTOCOL.md §16.1–16.2): one job from `test_input.json` in
+/// The SDK's local test mode (docs/RUNPOD_PROTOCOL.md §16.1–16.2): one job from `test_input.json` in
 /// the working directory, or from `--test_input`, run once; the result goes to the log.
 /// Exit codes as the SDK's: 0 when the job produced a result, 1 for no input or an error result.
 public struct LocalTestRun: Sendable {

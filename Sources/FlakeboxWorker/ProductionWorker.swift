@@ -1,7 +1,7 @@
 import FlakeboxCore
 import Foundation
 
-/// The production worker (RUNPOD_PROTOCOL.md §5–14): takes one job at a time from the platform,
+/// The production worker (docs/RUNPOD_PROTOCOL.md §5–14): takes one job at a time from the platform,
 /// runs it, posts its result; a heartbeat and the job-stop channel run beside it.
 ///
 /// On SIGTERM or SIGINT it stops taking jobs at once, lets the running job go on until the grace

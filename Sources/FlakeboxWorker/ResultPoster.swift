@@ -1,4 +1,4 @@
-/// Posts to job-done (RUNPOD_PROTOCOL.md §6): final results with the SDK's retry rule (3 tries,
+/// Posts to job-done (docs/RUNPOD_PROTOCOL.md §6): final results with the SDK's retry rule (3 tries,
 /// waiting 2 s then 3 s, on a 5xx), and progress updates, which are sent once and never retried.
 ///
 /// Unlike the SDK, a connection failure is retried like a 5xx: a result lost to a dropped

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the platform tells a worker through its environment (RUNPOD_PROTOCOL.md §2), read once.
+/// What the platform tells a worker through its environment (docs/RUNPOD_PROTOCOL.md §2), read once.
 ///
 /// The values are kept here and nowhere else: the sandbox never sees this process's environment
 /// (attempts get a built one), and `Sandbox.isSecretName` also refuses every `RUNPOD_` name a

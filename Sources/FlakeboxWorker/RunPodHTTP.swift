@@ -20,7 +20,7 @@ struct TransportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The worker's one HTTP client (AsyncHTTPClient: TLS to the platform, pooled connections), with
-/// the headers the SDK sends (RUNPOD_PROTOCOL.md §4): the API key raw in `Authorization`, never
+/// the headers the SDK sends (docs/RUNPOD_PROTOCOL.md §4): the API key raw in `Authorization`, never
 /// with `Bearer`, and `Accept`/`Accept-Encoding` as aiohttp and requests send them. Unlike the SDK,
 /// a job id set for one job-done post does not leak onto later requests.
 final class RunPodHTTP: Sendable {

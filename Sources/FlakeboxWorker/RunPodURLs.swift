@@ -1,6 +1,6 @@
 import Foundation
 
-/// The worker's URLs, templated exactly as the SDK does (RUNPOD_PROTOCOL.md §3): `$ID` in the
+/// The worker's URLs, templated exactly as the SDK does (docs/RUNPOD_PROTOCOL.md §3): `$ID` in the
 /// job-take URL, then `$RUNPOD_POD_ID` before `$ID` in job-done and stream URLs, and query
 /// parameters appended with a bare `&` (the platform's URLs carry a `?` already).
 public struct RunPodURLs: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The job-stop long-poll (RUNPOD_PROTOCOL.md §9): a reply `{"jobsToStop": [ids]}` naming the
+/// The job-stop long-poll (docs/RUNPOD_PROTOCOL.md §9): a reply `{"jobsToStop": [ids]}` naming the
 /// running job stops it; the worker then posts nothing for that job.
 struct StopChannel: Sendable {
     let http: RunPodHTTP

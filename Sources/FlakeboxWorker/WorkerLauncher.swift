@@ -2,7 +2,7 @@ import CFlakeboxSpawn
 import FlakeboxCore
 import FlakeboxSandbox
 
-/// Picks the worker's mode as the SDK does (RUNPOD_PROTOCOL.md §1), after checking the machine:
+/// Picks the worker's mode as the SDK does (docs/RUNPOD_PROTOCOL.md §1), after checking the machine:
 /// `--rp_serve_api` → local API; `--test_input`, or no `RUNPOD_WEBHOOK_GET_JOB` → local test
 /// run; otherwise the production worker.
 public struct WorkerLauncher: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The worker's log, as the SDK writes it (RUNPOD_PROTOCOL.md §15): to stdout, flushed per line;
+/// The worker's log, as the SDK writes it (docs/RUNPOD_PROTOCOL.md §15): to stdout, flushed per line;
 /// one JSON object `{"requestId", "message", "level"}` per line on RunPod (`RUNPOD_ENDPOINT_ID`
 /// set), `LEVEL  | job id | message` otherwise. Messages over 4096 characters are cut in the middle.
 public final class WorkerLog: Sendable {

@@ -35,7 +35,7 @@ private let syscallProbe = """
     """
 
 @Suite(
-    "Adversarial attempts (SANDBOX.md §11)",
+    "Adversarial attempts (docs/SANDBOX.md §11)",
     .enabled(if: TestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
 struct SandboxAdversarialTests {
     let sandbox: Sandbox

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 extension WorkerTests {
-    /// The heartbeat (RUNPOD_PROTOCOL.md §10) and progress updates (§8) while a job runs.
+    /// The heartbeat (docs/RUNPOD_PROTOCOL.md §10) and progress updates (§8) while a job runs.
     @Suite(
         "heartbeat and progress during a job",
         .enabled(

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 extension WorkerTests {
-    /// job-take (RUNPOD_PROTOCOL.md §5) and the result of one job (§6), end to end.
+    /// job-take (docs/RUNPOD_PROTOCOL.md §5) and the result of one job (§6), end to end.
     @Suite(
         "job-take and results",
         .enabled(

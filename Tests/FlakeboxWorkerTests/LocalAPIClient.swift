@@ -7,7 +7,7 @@ import NIOHTTP1
     import Glibc
 #endif
 
-/// A client of the worker's local API (`--rp_serve_api`, RUNPOD_PROTOCOL.md §16.3).
+/// A client of the worker's local API (`--rp_serve_api`, docs/RUNPOD_PROTOCOL.md §16.3).
 struct LocalAPIClient: Sendable {
     struct Reply {
         var status: Int

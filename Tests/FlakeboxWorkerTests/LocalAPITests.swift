@@ -4,7 +4,7 @@ import NIOHTTP1
 import Testing
 
 extension WorkerTests {
-    /// The local API (`--rp_serve_api`, RUNPOD_PROTOCOL.md §16.3) running jobs.
+    /// The local API (`--rp_serve_api`, docs/RUNPOD_PROTOCOL.md §16.3) running jobs.
     @Suite(
         "local API: jobs",
         .enabled(

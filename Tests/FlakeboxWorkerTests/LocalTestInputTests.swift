@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 extension WorkerTests {
-    /// The SDK's local test modes (RUNPOD_PROTOCOL.md §16.1–16.2): one job from
+    /// The SDK's local test modes (docs/RUNPOD_PROTOCOL.md §16.1–16.2): one job from
     /// `./test_input.json` or `--test_input`, its result in the log, the exit code saying how it went.
     @Suite(
         "local test input: a job",

@@ -6,7 +6,7 @@ import Testing
 #endif
 
 extension WorkerTests {
-    /// The log format on RunPod (RUNPOD_PROTOCOL.md §15).
+    /// The log format on RunPod (docs/RUNPOD_PROTOCOL.md §15).
     @Suite(
         "logs",
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox and flakebox-sandbox"),

@@ -9,7 +9,7 @@ struct RecordedRequest: Sendable, CustomStringConvertible {
         var value: String
     }
 
-    /// Which of the worker-facing URLs of RUNPOD_PROTOCOL.md §3 the path names.
+    /// Which of the worker-facing URLs of docs/RUNPOD_PROTOCOL.md §3 the path names.
     enum Kind: String, Sendable {
         case jobTake = "job-take"
         case jobDone = "job-done"

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 extension WorkerTests {
-    /// job-done delivery (RUNPOD_PROTOCOL.md §6) and the two error shapes (§6 and §13).
+    /// job-done delivery (docs/RUNPOD_PROTOCOL.md §6) and the two error shapes (§6 and §13).
     @Suite(
         "job-done: retries and error shapes",
         .enabled(

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A stand-in for RunPod's worker-facing API (RUNPOD_PROTOCOL.md §3–10) on 127.0.0.1, serving the
+/// A stand-in for RunPod's worker-facing API (docs/RUNPOD_PROTOCOL.md §3–10) on 127.0.0.1, serving the
 /// URL templates of §3 under `/v2/EP/`. It records every request exactly and answers as each test
 /// scripts it:
 /// - job-take: the queued replies in order; with none queued, the poll is held for `idleTakeHold`

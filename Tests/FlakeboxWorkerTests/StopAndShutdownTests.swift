@@ -7,7 +7,7 @@ import Testing
 #endif
 
 extension WorkerTests {
-    /// The job-stop channel (RUNPOD_PROTOCOL.md §9) and SIGTERM (§14, with the worker's grace period).
+    /// The job-stop channel (docs/RUNPOD_PROTOCOL.md §9) and SIGTERM (§14, with the worker's grace period).
     @Suite(
         "job-stop and SIGTERM",
         .enabled(

@@ -3,7 +3,7 @@ import Testing
 
 @testable import FlakeboxWorker
 
-/// The pure parts of the wire format, against RUNPOD_PROTOCOL.md §3, §6, §13 and §15.
+/// The pure parts of the wire format, against docs/RUNPOD_PROTOCOL.md §3, §6, §13 and §15.
 @Suite("wire format (unit)")
 struct WireFormatUnitTests {
     let urls = RunPodURLs(

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The exact request shapes of the worker's contract (RUNPOD_PROTOCOL.md §3–10), for this
+/// The exact request shapes of the worker's contract (docs/RUNPOD_PROTOCOL.md §3–10), for this
 /// harness's pod id and key.
 extension WorkerHarness {
     /// `GET /v2/EP/job-take/<pod>?gpu=EMULATED&job_in_progress=0`, the key raw in Authorization.

@@ -48,7 +48,7 @@ final class WorkerHarness: Sendable {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": directory + "/home", "TMPDIR": directory + "/tmp"]
     }
 
-    /// Production mode as on RunPod (RUNPOD_PROTOCOL.md §2–3): the stand-in's four URLs, the key,
+    /// Production mode as on RunPod (docs/RUNPOD_PROTOCOL.md §2–3): the stand-in's four URLs, the key,
     /// the pod id, a heartbeat every second.
     func productionEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         baseEnvironment.merging(server.webhookEnvironment) { $1 }
