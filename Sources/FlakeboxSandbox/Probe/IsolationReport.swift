@@ -20,7 +20,11 @@ public struct IsolationReport: Sendable, Codable, Equatable {
     public var rootless: Bool
     public var cgroupsUsable: Bool
 
-    public var missing: [Layer] { layers.filter { !$0.available } }
+    /// Layers that are not available and matter at this tier (the minimal tier's stand-ins for
+    /// namespaces do not, above it).
+    public var missing: [Layer] {
+        layers.filter { !$0.available && !(tier > .minimal && Self.minimalOnly.contains($0.name)) }
+    }
 
     /// Whether the layer called `name` was found working.
     public func has(_ name: String) -> Bool { layers.contains { $0.name == name && $0.available } }
