@@ -29,6 +29,8 @@ extension Flakebox {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                // snake_case, as in every --json (cgroups_usable, not cgroupsUsable).
+                encoder.keyEncodingStrategy = .convertToSnakeCase
                 var object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any] ?? [:]
                 object["policy"] = [
                     "name": policy, "usable": policyProblem == nil,

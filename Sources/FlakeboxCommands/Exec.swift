@@ -60,6 +60,8 @@ extension Flakebox {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                // snake_case, as in every --json (exit_code, wall_seconds).
+                encoder.keyEncodingStrategy = .convertToSnakeCase
                 print(String(decoding: try encoder.encode(result), as: UTF8.self))
             } else {
                 FileHandle.standardOutput.write(Data(result.stdout.head + result.stdout.tail))

@@ -72,6 +72,11 @@ enum HumanReport {
             let shown = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("statuses: " + shown.joined(separator: ", "))
         }
+        if let filtered = summary["filtered_failures"] as? Int, filtered > 0 {
+            lines.append(
+                "filtered: \(filtered) failing \(filtered == 1 ? "run" : "runs") counted as passed "
+                    + "(failure_pattern/ignore_pattern; each has \"filtered\" in the JSON results)")
+        }
         if let complete = summary["complete"] as? Bool, !complete {
             lines.append("incomplete: \(summary["incomplete_reason"] as? String ?? "")")
         }

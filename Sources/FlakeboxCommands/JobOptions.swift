@@ -14,7 +14,7 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Branch, tag or commit.")
     var ref: String?
 
-    @Option(help: "Attempts (1-1000).")
+    @Option(help: "Attempts (1-1000; default 10, or 1000 with --until-failure).")
     var runs: Int?
 
     @Option(help: "Attempts at once (1-50).")
@@ -37,6 +37,24 @@ struct JobOptions: ParsableArguments {
 
     @Option(name: .customLong("stop-after-failures"), help: "Start no new attempt after this many failures.")
     var stopAfterFailures: Int?
+
+    @Flag(
+        name: .customLong("until-failure"),
+        help: "Start attempts until the first failure, up to --runs (whose default is then the maximum, 1000).")
+    var untilFailure = false
+
+    @Option(help: "Start no attempt after this long (e.g. 90s, 10m, 1h30m): the job's deadline_s.")
+    var duration: DurationArgument?
+
+    @Option(
+        name: .customLong("failure-pattern"),
+        help: "A failed run counts as a failure only when its output matches this regular expression.")
+    var failurePattern: String?
+
+    @Option(
+        name: .customLong("ignore-pattern"),
+        help: "A failed run whose output matches this regular expression does not count as a failure.")
+    var ignorePattern: String?
 
     @Option(help: "Sandbox policy: a name or a file.")
     var policy: String?
@@ -108,9 +126,10 @@ struct JobOptions: ParsableArguments {
             ("setup_command", setupCommand), ("timeout_s", timeout), ("deadline_s", deadline),
             ("seed_start", seedStart), ("stop_after_failures", stopAfterFailures), ("policy", policy),
             ("output_limit_bytes", outputLimit), ("junit_xml", junitXML), ("summary_budget_bytes", summaryBudget),
-            ("rerun", rerun),
+            ("rerun", rerun), ("failure_pattern", failurePattern), ("ignore_pattern", ignorePattern),
         ]
         for case (let key, let value?) in pairs { object[key] = value }
+        try applyStopping(to: &object)
         if submodules { object["submodules"] = true }
         if noReseed { object["reseed"] = false }
         if shuffle { object["shuffle"] = true }
@@ -135,6 +154,20 @@ struct JobOptions: ParsableArguments {
 }
 
 extension JobOptions {
+    /// `--until-failure` and `--duration`, as go's `stress` has them, in the job's own fields.
+    func applyStopping(to object: inout [String: Any]) throws {
+        if let duration {
+            guard deadline == nil else { throw ValidationError("--duration and --deadline say the same: give one") }
+            object["deadline_s"] = duration.seconds
+        }
+        guard untilFailure else { return }
+        guard stopAfterFailures == nil else {
+            throw ValidationError("--until-failure is --stop-after-failures 1: give one")
+        }
+        object["stop_after_failures"] = 1
+        if object["runs"] == nil { object["runs"] = 1000 }
+    }
+
     /// For a local directory: its repository's top level, absolute (the job runs elsewhere than
     /// the shell's cwd). nil for anything else, which goes to validation as it is (and
     /// `--upload-pack=…` fails there).

@@ -92,7 +92,11 @@
                 settings.worker = .init(
                     progressInterval: .milliseconds(Int64(progressInterval * 1000)),
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)))
-                let status = await WorkerLauncher(settings: settings).run()
+                let launcher = WorkerLauncher(settings: settings)
+                let log = launcher.makeLog()
+                // Library logs (Hummingbird, AsyncHTTPClient) then go out as the worker's own lines.
+                WorkerLogHandler.bootstrap(log)
+                let status = await launcher.run(log: log)
                 if status != 0 { throw ExitCode(status) }
             }
         }

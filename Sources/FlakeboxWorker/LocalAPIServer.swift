@@ -74,8 +74,9 @@ public struct LocalAPIServer: Sendable {
             onServerRunning: { _ in
                 log.info("Local API listening on http://\(address) (/run /runsync /status /cancel /health)")
             },
-            // Hummingbird's own log lines would break the worker's JSON-lines log; ours say what matters.
-            logger: Logger(label: "flakebox.local-api") { _ in SwiftLogNoOpLogHandler() })
+            // Hummingbird's lines go through the worker's log (one format on stdout); from warnings
+            // up, as its request lines would drown ours.
+            logger: WorkerLogHandler.libraryLogger("hummingbird", log: log))
         do {
             try await app.runService()
             return 0

@@ -41,7 +41,7 @@ public struct ProductionWorker: Sendable {
     public func run() async -> Int32 {
         // Installed before anything else starts: from here on SIGTERM means "shut down", never "die".
         let signals = ShutdownSignal.stream()
-        let http = RunPodHTTP(apiKey: environment.apiKey)
+        let http = RunPodHTTP(apiKey: environment.apiKey, log: log)
         let state = WorkerState()
         let poster = ResultPoster(http: http, urls: urls, log: log)
         let taker = JobTaker(http: http, urls: urls, log: log, state: state)

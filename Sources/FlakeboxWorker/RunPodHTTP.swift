@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
@@ -27,7 +28,7 @@ final class RunPodHTTP: Sendable {
     private let client: HTTPClient
     private let apiKey: String
 
-    init(apiKey: String) {
+    init(apiKey: String, log: WorkerLog? = nil) {
         self.apiKey = apiKey
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -36,7 +37,10 @@ final class RunPodHTTP: Sendable {
             // the job size limit.
             decompression: .enabled(limit: .size(JobTaker.maxJobBytes)))
         configuration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: configuration,
+            backgroundActivityLogger: log.map { WorkerLogHandler.libraryLogger("async-http-client", log: $0) }
+                ?? Logger(label: "async-http-client") { _ in SwiftLogNoOpLogHandler() })
     }
 
     func shutdown() async {

@@ -31,13 +31,23 @@ public struct WorkerLauncher: Sendable {
         self.environment = environment
     }
 
+    /// The worker's log as the settings and environment ask: JSON lines on RunPod, at
+    /// `--rp_log_level` or `RUNPOD_DEBUG_LEVEL`.
+    public func makeLog() -> WorkerLog {
+        let threshold = (settings.logLevel ?? environment.logLevel).flatMap(WorkerLog.Level.init(name:)) ?? .info
+        return WorkerLog(threshold: threshold, json: environment.endpointID != nil)
+    }
+
     /// Runs the chosen mode to its end; the process exit code.
     public func run() async -> Int32 {
+        await run(log: makeLog())
+    }
+
+    /// Runs the chosen mode to its end, logging to `log`; the process exit code.
+    public func run(log: WorkerLog) async -> Int32 {
         // The worker holds the platform's API key: hide this process's memory and environment
         // from other processes of its uid (at the minimal tier, a test runs as the same uid).
         _ = fb_set_dumpable(0)
-        let threshold = (settings.logLevel ?? environment.logLevel).flatMap(WorkerLog.Level.init(name:)) ?? .info
-        let log = WorkerLog(threshold: threshold, json: environment.endpointID != nil)
         log.info(
             "--- Starting flakebox worker \(FlakeboxVersion.current) | RunPod worker protocol \(WorkerProtocol.sdkVersion) ---"
         )

@@ -11,6 +11,9 @@ public struct AttemptRecord: Sendable, Equatable {
     /// What the test runner's plugin said it did (pytest: what the seed reached, the order run);
     /// nil when it left no report.
     public var runnerReport: RunnerReport?
+    /// Set when the job's `failure_pattern`/`ignore_pattern` discounted this attempt's failure:
+    /// `result.status` is then `passed` and this keeps the status it ended with.
+    public var filtered: FilteredFailure?
 
     public init(attempt: Int, seed: UInt64, result: AttemptResult, junitReports: [[UInt8]] = []) {
         self.attempt = attempt

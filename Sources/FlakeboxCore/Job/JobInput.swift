@@ -46,6 +46,11 @@ public struct JobInput: Sendable, Equatable {
     /// Runs of each flaky test alone in the classification phase (`rerun`); 0 turns the phase
     /// off. See `Classifier` for what the phase runs and its bounds.
     public var rerun: Int
+    /// A failing attempt counts as a failure only when its output matches (go `stress -failure`);
+    /// nil: every failure counts.
+    public var failurePattern: OutputPattern? = nil
+    /// A failing attempt whose output matches does not count as a failure (go `stress -ignore`).
+    public var ignorePattern: OutputPattern? = nil
 
     public init(
         repo: String, testCommand: String, runs: Int = 10, parallelism: Int = 1, ref: String? = nil,

@@ -14,6 +14,7 @@ extension JobRunner {
         let started = ContinuousClock.now
         let deadline = input.deadlineSeconds.map { started + .milliseconds(Int64($0 * 1000)) }
         let budget = RecordBudget(input: input)
+        let filter = OutputFilter(input: input)
         var records: [AttemptRecord] = []
         var next = 0
         var running = 0
@@ -35,7 +36,8 @@ extension JobRunner {
                 let attemptObserver = observer
                 group.addTask {
                     let result = await sandbox.run(request, observer: attemptObserver)
-                    return budget.trim(.collecting(attempt: attempt, seed: plan.seed, result: result))
+                    // Filtered before the trim: the patterns see all the output that was kept.
+                    return budget.trim(filter.apply(.collecting(attempt: attempt, seed: plan.seed, result: result)))
                 }
             }
             func fill() {

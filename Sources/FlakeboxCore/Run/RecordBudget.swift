@@ -15,7 +15,8 @@ struct RecordBudget: Sendable {
 
     func trim(_ record: AttemptRecord) -> AttemptRecord {
         var record = record
-        let keep = record.result.status == .passed ? passingBytes : failingBytes
+        // A filtered failure keeps a failure's share: its output is why it was discounted.
+        let keep = record.result.status == .passed && record.filtered == nil ? passingBytes : failingBytes
         record.result.stdout = Self.cut(record.result.stdout, to: keep / 2)
         record.result.stderr = Self.cut(record.result.stderr, to: keep / 2)
         record.result.artifacts = []

@@ -34,6 +34,9 @@ extension JobSummary {
         /// `orderTotal` counts them all.
         public var order: [String]? = nil
         public var orderTotal: Int? = nil
+        /// Set when `failure_pattern`/`ignore_pattern` discounted this attempt's failure: `status`
+        /// is then `passed`, and this says how it really ended and why it does not count.
+        public var filtered: FilteredFailure? = nil
 
         enum CodingKeys: String, CodingKey {
             case attempt
@@ -52,6 +55,7 @@ extension JobSummary {
             case failedTests = "failed_tests"
             case order
             case orderTotal = "order_total"
+            case filtered
         }
 
         /// The RunPod summary's `exit_code`, as Python's `subprocess` reported it: the exit code
@@ -88,6 +92,7 @@ extension JobSummary {
             try container.encodeIfPresent(failedTests, forKey: .failedTests)
             try container.encodeIfPresent(order, forKey: .order)
             try container.encodeIfPresent(orderTotal, forKey: .orderTotal)
+            try container.encodeIfPresent(filtered, forKey: .filtered)
         }
     }
 }

@@ -67,7 +67,9 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var seedReach: SeedReach? = nil
     /// The classification phase: its runs and bounds (absent when it did not run).
     public var classification: Classification?
-
+    /// Failing attempts that `failure_pattern`/`ignore_pattern` discounted (counted as passed;
+    /// each has `filtered` in `results`); written only when the job has a pattern.
+    public var filteredFailures: Int? = nil
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
         public var runs: Int
@@ -166,6 +168,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case truncation
         case seedReach = "seed_reach"
         case classification
+        case filteredFailures = "filtered_failures"
     }
 
     /// Every key is written; absent values as `null`.
@@ -202,6 +205,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(truncation, forKey: .truncation)
         try container.encodeIfPresent(seedReach, forKey: .seedReach)
         try container.encodeIfPresent(classification, forKey: .classification)
+        try container.encodeIfPresent(filteredFailures, forKey: .filteredFailures)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

@@ -147,7 +147,7 @@ struct SummaryContext {
                     peakMemoryBytes: result.peakMemoryBytes, signal: result.signal,
                     sandboxError: result.status == .sandboxError ? Self.sandboxError(for: result) : nil,
                     failedTests: failedTests, order: order,
-                    orderTotal: order == nil ? nil : record.runnerReport?.orderTotal
+                    orderTotal: order == nil ? nil : record.runnerReport?.orderTotal, filtered: record.filtered
                 ))
         }
 
@@ -177,7 +177,7 @@ struct SummaryContext {
                 logTail: LossyUTF8.string(bytes[start...]))
         }
         let timings = input.timings
-        let summary = JobSummary(
+        var summary = JobSummary(
             totalRuns: records.count, parallelism: input.job.parallelism, failures: failures,
             reproRate: testOutcomes > 0 ? SummaryFormat.rate(Double(failures) / Double(testOutcomes)) : 0,
             results: results, runsRequested: input.job.runs, testOutcomes: testOutcomes, complete: input.complete,
@@ -201,6 +201,9 @@ struct SummaryContext {
                     runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note,
                     seconds: SummaryFormat.seconds($0.seconds))
             })
+        if input.job.failurePattern != nil || input.job.ignorePattern != nil {
+            summary.filteredFailures = records.filter { $0.filtered != nil }.count
+        }
         return (summary, cutFailing, cutPassing)
     }
 
