@@ -67,6 +67,9 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var seedReach: SeedReach? = nil
     /// The classification phase: its runs and bounds (absent when it did not run).
     public var classification: Classification?
+    /// A flaky job's first failing seed replayed: does the seed control the failure? Null when not
+    /// checked (not flaky, cancelled, past the deadline, or the replay hit a harness failure).
+    public var seedControl: SeedControl? = nil
 
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
@@ -166,6 +169,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case truncation
         case seedReach = "seed_reach"
         case classification
+        case seedControl = "seed_control"
     }
 
     /// Every key is written; absent values as `null`.
@@ -202,6 +206,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(truncation, forKey: .truncation)
         try container.encodeIfPresent(seedReach, forKey: .seedReach)
         try container.encodeIfPresent(classification, forKey: .classification)
+        try container.encode(seedControl, forKey: .seedControl)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary
