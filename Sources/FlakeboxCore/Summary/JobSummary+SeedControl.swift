@@ -1,3 +1,5 @@
+import FlakeboxSandbox
+
 extension JobSummary {
     /// Whether the seed controls a flaky job's failure: its first failing seed replayed in a fresh
     /// sandbox, the same attempt number, command, environment and order.

@@ -94,9 +94,12 @@ struct SummaryContext {
             job: input.job,
             records: records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) })
         // Only a replay of the seed the summary's `replay` names answers for it.
-        seedControl = input.seedReplay.flatMap { check in
-            firstFailing.map { $0.seed == check.seed && $0.attempt == check.attempt } == true
-                ? JobSummary.SeedControl(check, replay: replay) : nil
+        if let check = input.seedReplay, let firstFailing, firstFailing.seed == check.seed,
+            firstFailing.attempt == check.attempt
+        {
+            seedControl = JobSummary.SeedControl(check, replay: replay)
+        } else {
+            seedControl = nil
         }
         let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         advice =
