@@ -8,9 +8,9 @@ swift build -c release --disable-default-traits  # the CLI only: no server stack
 bin=$(swift build -c release --disable-default-traits --show-bin-path)
 "$bin/flakebox" doctor
 
-# The example lives inside this repository; flakebox fetches repositories, so make it one.
+# The example lives inside this repository; flakebox fetches repositories, so make it one. It is
+# kept after the demo: the replay line the report prints names it.
 work=$(mktemp -d /tmp/flakebox-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 cp -a examples/flaky-python/. "$work/"
 git -C "$work" init -q -b main
 git -C "$work" add -A
@@ -22,3 +22,6 @@ status=0
 "$bin/flakebox" run --repo "$work" --runs 40 --parallelism 4 -- python3 -m pytest -q tests || status=$?
 echo
 echo "(exit code $status: 0 no failure seen, 1 flaky, 2 always fails, 3 harness or job error, 64 bad input)"
+echo
+echo "The example repository stays at $work so that the replay line above works;"
+echo "remove it with: rm -rf $work"

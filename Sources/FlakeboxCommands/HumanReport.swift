@@ -1,3 +1,4 @@
+import FlakeboxCore
 import Foundation
 
 /// The end-of-job report for a person at a terminal, from the same summary the worker returns.
@@ -11,9 +12,26 @@ enum HumanReport {
         }
     }
 
+    /// As the summary's sentences write it (`8.75%`), so the report never shows one rate two ways.
     static func percent(_ value: Any?) -> String {
         guard let number = value as? Double else { return "?" }
-        return String(format: "%.1f%%", number * 100)
+        return SummaryFormat.percent(number)
+    }
+
+    /// The seed-control check in one line; its sentence too unless the advice already says it.
+    static func seedControlLines(_ control: [String: Any], advice: String?) -> [String] {
+        let seed = control["seed"].map { "\($0)" } ?? "?"
+        let attempt = control["attempt"].map { "\($0)" } ?? "?"
+        let replays = control["replays"] as? Int ?? 0
+        let again = control["failed_again"] as? Bool == true
+        var lines = [
+            "seed control: seed \(seed) (attempt \(attempt)) replayed \(replays == 1 ? "once" : "\(replays) times"): "
+                + (again ? "failed again — the seed controls this failure" : "passed — the seed does not control it")
+        ]
+        if let sentence = control["sentence"] as? String, advice?.contains(sentence) != true {
+            lines.append("  " + printable(sentence))
+        }
+        return lines
     }
 
     /// Escapes control characters: test output is untrusted and must not drive the terminal.
@@ -114,14 +132,19 @@ enum HumanReport {
                 for line in text { lines.append("    " + printable(String(line.prefix(160)))) }
             }
         }
-        if let replay = summary["replay"] as? String {
+        let advice = summary["advice"] as? String
+        // The advice usually names the replay line already: print it once.
+        if let replay = summary["replay"] as? String, advice?.contains(replay) != true {
             lines.append("")
             lines.append("replay the first failure:")
             lines.append("  \(replay)")
         }
-        if let advice = summary["advice"] as? String {
+        if let advice {
             lines.append("")
             lines.append(advice)
+        }
+        if let control = summary["seed_control"] as? [String: Any] {
+            lines += seedControlLines(control, advice: advice)
         }
         if let tree = summary["working_tree"] as? [String: Any], let copied = tree["copied_files"] as? Int,
             let deleted = tree["deleted_files"] as? Int, copied + deleted > 0

@@ -14,6 +14,23 @@ struct AttemptPlannerTests {
         #expect(TestRunnerDetector.adapter(for: "echo go; test -f x").name == "pytest (assumed)")
     }
 
+    @Test("a pinned planner (replay --runs N) gives every attempt the first one's seed, number and plan")
+    func pinnedPlan() {
+        var job = JobInput(repo: "/r", testCommand: "pytest", seedStart: 9)
+        job.shuffle = true
+        let planner = AttemptPlanner(input: job, workspace: "/workspace", firstAttempt: 4, pinned: true)
+        let first = planner.plan(index: 0)
+        #expect(first.seed == 9 && first.attempt == 4)
+        for index in 1..<3 {
+            let plan = planner.plan(index: index)
+            // The same command and environment, report paths included (each replay has its own sandbox).
+            #expect(plan.seed == 9 && plan.attempt == 4 && plan.command == first.command)
+            #expect(plan.environment == first.environment)
+        }
+        let unpinned = AttemptPlanner(input: job, workspace: "/workspace", firstAttempt: 4).plan(index: 2)
+        #expect(unpinned.seed == 11 && unpinned.attempt == 6)
+    }
+
     @Test("each attempt gets its seed, the plugin, its report paths and the job's own options kept")
     func pytestPlan() {
         var job = JobInput(

@@ -12,10 +12,13 @@ public struct AttemptPlanner: Sendable {
     public var pytestRandomly: Bool
     /// The number of the first attempt (a replay keeps the number it replays).
     public var firstAttempt: Int
+    /// Every attempt repeats the first one's seed and attempt number (`flakebox replay --runs N`
+    /// measures how often one seed fails).
+    public var pinned: Bool
 
     public init(
         input: JobInput, workspace: String, venv: String? = nil, pytestRandomly: Bool = false, firstAttempt: Int = 0,
-        adapter: (any TestRunnerAdapter)? = nil
+        adapter: (any TestRunnerAdapter)? = nil, pinned: Bool = false
     ) {
         self.input = input
         self.adapter = adapter ?? TestRunnerDetector.adapter(for: input.testCommand)
@@ -23,12 +26,14 @@ public struct AttemptPlanner: Sendable {
         self.venv = venv
         self.pytestRandomly = pytestRandomly
         self.firstAttempt = firstAttempt
+        self.pinned = pinned
     }
 
     /// The plan of the `index`th attempt of the job (0-based).
     public func plan(index: Int) -> AttemptPlan {
-        let seed = input.seedStart + UInt64(index)
-        let attempt = firstAttempt + index
+        let offset = pinned ? 0 : index
+        let seed = input.seedStart + UInt64(offset)
+        let attempt = firstAttempt + offset
         var env = input.environment
         env["ATTEMPT"] = "\(attempt)"
         env["TEST_SEED"] = "\(seed)"

@@ -8,9 +8,7 @@ extension JobRunner {
     func runAttempts(_ input: JobInput, prepared: Prepared) async -> (
         records: [AttemptRecord], incompleteReason: String?
     ) {
-        let planner = AttemptPlanner(
-            input: input, workspace: prepared.sandbox.policy.filesystem.workspace, venv: prepared.venv,
-            pytestRandomly: prepared.pytestRandomly, firstAttempt: options.firstAttempt)
+        let planner = self.planner(for: input, prepared: prepared)
         let started = ContinuousClock.now
         let deadline = input.deadlineSeconds.map { started + .milliseconds(Int64($0 * 1000)) }
         let budget = RecordBudget(input: input)
@@ -25,9 +23,7 @@ extension JobRunner {
             func launch(_ index: Int) {
                 let plan = planner.plan(index: index)
                 let attempt = plan.attempt
-                let request = AttemptRequest(
-                    command: plan.command, environment: plan.environment, workspace: prepared.checkout,
-                    label: "attempt", timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts)
+                let request = Self.request(for: plan, input: input, prepared: prepared)
                 let sandbox = prepared.sandbox
                 var observer: OutputObserver?
                 if let observe = options.outputObserver {
@@ -82,5 +78,19 @@ extension JobRunner {
             stopReason = "\(records.count) of \(input.runs) runs finished"
         }
         return (records.sorted { $0.attempt < $1.attempt }, stopReason)
+    }
+
+    /// The job's planner: every attempt's command, seed and environment.
+    func planner(for input: JobInput, prepared: Prepared) -> AttemptPlanner {
+        AttemptPlanner(
+            input: input, workspace: prepared.sandbox.policy.filesystem.workspace, venv: prepared.venv,
+            pytestRandomly: prepared.pytestRandomly, firstAttempt: options.firstAttempt, pinned: options.pinSeed)
+    }
+
+    /// What the sandbox runs for `plan`.
+    static func request(for plan: AttemptPlan, input: JobInput, prepared: Prepared) -> AttemptRequest {
+        AttemptRequest(
+            command: plan.command, environment: plan.environment, workspace: prepared.checkout, label: "attempt",
+            timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts)
     }
 }

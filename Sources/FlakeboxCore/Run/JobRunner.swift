@@ -27,6 +27,12 @@ public struct JobRunner: Sendable {
         /// For a local repository from the command line: test the working tree as it is
         /// (uncommitted and untracked changes included), not only `HEAD`.
         public var includeWorkingTree = false
+        /// Every attempt repeats the first seed and attempt number (`flakebox replay --runs N`); no
+        /// seed-control check follows.
+        public var pinSeed = false
+        /// After a flaky job, replay its first failing seed once to say whether the seed controls the
+        /// failure (the summary's `seed_control`).
+        public var checkSeedControl = true
 
         public init(
             policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
@@ -80,9 +86,11 @@ public struct JobRunner: Sendable {
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
         let runsEnded = ContinuousClock.now
+        let deadline = input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) }
+        let seedReplay = await replayFirstFailure(
+            input, prepared: prepared, records: outcome.records, deadline: deadline)
         let classification = await classify(
-            input, prepared: prepared, records: outcome.records,
-            deadline: input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) })
+            input, prepared: prepared, records: outcome.records, deadline: deadline)
         options.progress?(
             JobProgress(
                 phase: .summarizing, total: input.runs, completed: outcome.records.count,
@@ -103,6 +111,7 @@ public struct JobRunner: Sendable {
         summaryInput.workingTree = prepared.workingTree
         summaryInput.memoryLimitBytes = prepared.sandbox.policy.limits.memory
         summaryInput.classification = classification
+        summaryInput.seedReplay = seedReplay
         return Summarizer.summarize(summaryInput)
     }
 

@@ -70,6 +70,10 @@ public struct JobSummary: Sendable, Equatable, Codable {
     /// Failing attempts that `failure_pattern`/`ignore_pattern` discounted (counted as passed;
     /// each has `filtered` in `results`); written only when the job has a pattern.
     public var filteredFailures: Int? = nil
+    /// A flaky job's first failing seed replayed: does the seed control the failure? Null when not
+    /// checked (not flaky, cancelled, past the deadline, or the replay hit a harness failure).
+    public var seedControl: SeedControl? = nil
+
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
         public var runs: Int
@@ -169,6 +173,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case seedReach = "seed_reach"
         case classification
         case filteredFailures = "filtered_failures"
+        case seedControl = "seed_control"
     }
 
     /// Every key is written; absent values as `null`.
@@ -206,6 +211,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encodeIfPresent(seedReach, forKey: .seedReach)
         try container.encodeIfPresent(classification, forKey: .classification)
         try container.encodeIfPresent(filteredFailures, forKey: .filteredFailures)
+        try container.encode(seedControl, forKey: .seedControl)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

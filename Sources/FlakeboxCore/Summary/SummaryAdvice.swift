@@ -24,6 +24,8 @@ struct SummaryAdvice {
     var memoryLimit: UInt64? = nil
     /// What the classification phase found about order, as the advice's opening sentence.
     var orderDependency: String?
+    /// The first failing seed replayed: its sentence replaces the replay sentence.
+    var seedControl: JobSummary.SeedControl? = nil
 
     var text: String {
         switch verdict {
@@ -36,21 +38,30 @@ struct SummaryAdvice {
 
     private var replaySentence: String {
         guard let replay, let seed = firstFailingSeed else { return "" }
-        var sentence = "Replay seed \(seed) with `\(replay)`"
+        return "Replay seed \(seed) with `\(replay)`" + (detail.map { "; " + $0 } ?? "") + "."
+    }
+
+    /// Which test failed most, or how many ways the runs failed.
+    private var detail: String? {
         if let topTest {
-            sentence +=
-                "; `\(topTest.name)` failed in \(topTest.failures) of \(SummaryFormat.count(topTest.runs, "run"))"
-        } else if signatureCount > 1, let top = topSignatureCount {
-            sentence += "; the runs failed \(signatureCount) different ways, the most common \(top) times"
+            return "`\(topTest.name)` failed in \(topTest.failures) of \(SummaryFormat.count(topTest.runs, "run"))"
         }
-        return sentence + "."
+        if signatureCount > 1, let top = topSignatureCount {
+            return "the runs failed \(signatureCount) different ways, the most common \(top) times"
+        }
+        return nil
     }
 
     private var flaky: String {
         if let orderDependency {
             return orderDependency + " Over the whole job: \(failureRate.sentence)." + oomSentence
         }
-        return "Flaky: \(failureRate.sentence)." + (replaySentence.isEmpty ? "" : " " + replaySentence) + oomSentence
+        // The seed-control sentence names the replay line itself: said once.
+        let replayText =
+            seedControl.map { control in
+                control.sentence + (detail.map { " " + $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? "")
+            } ?? replaySentence
+        return "Flaky: \(failureRate.sentence)." + (replayText.isEmpty ? "" : " " + replayText) + oomSentence
     }
 
     /// Which limit an `oom` hit, and what to do about it.

@@ -24,6 +24,7 @@ struct SummaryContext {
     let isolation: JobSummary.Isolation
     let profiles: [OutputBudgetAllocator.Profile]
     let seedReach: JobSummary.SeedReach
+    let seedControl: JobSummary.SeedControl?
 
     /// Statuses that are a test's failure.
     static let failureStatuses: Set<AttemptStatus> = [.failed, .signaled, .timeout, .oom, .outputLimit]
@@ -92,6 +93,14 @@ struct SummaryContext {
         seedReach = JobSummary.SeedReach(
             job: input.job,
             records: records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) })
+        // Only a replay of the seed the summary's `replay` names answers for it.
+        if let check = input.seedReplay, let firstFailing, firstFailing.seed == check.seed,
+            firstFailing.attempt == check.attempt
+        {
+            seedControl = JobSummary.SeedControl(check, replay: replay)
+        } else {
+            seedControl = nil
+        }
         let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         advice =
             SummaryAdvice(
@@ -101,7 +110,8 @@ struct SummaryContext {
                 signatureCount: clusters.count, topTest: topTest, commonSandboxError: commonSandboxError,
                 complete: input.complete, incompleteReason: input.incompleteReason, seedReach: seedReach,
                 ooms: counts[AttemptStatus.oom.rawValue] ?? 0, memoryLimit: input.memoryLimitBytes,
-                orderDependency: input.classification.flatMap { OrderDependencyAdvice.sentence(for: $0) }
+                orderDependency: input.classification.flatMap { OrderDependencyAdvice.sentence(for: $0) },
+                seedControl: seedControl
             ).text
     }
 
@@ -200,7 +210,8 @@ struct SummaryContext {
                 JobSummary.Classification(
                     runs: $0.runs, testsClassified: $0.tests.count, testsSkipped: $0.skippedTests, note: $0.note,
                     seconds: SummaryFormat.seconds($0.seconds))
-            })
+            }, seedControl: seedControl)
+
         if input.job.failurePattern != nil || input.job.ignorePattern != nil {
             summary.filteredFailures = records.filter { $0.filtered != nil }.count
         }

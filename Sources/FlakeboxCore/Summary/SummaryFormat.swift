@@ -1,7 +1,8 @@
 import Foundation
 
-/// Small formatting rules the summary uses everywhere, so numbers and sentences are stable.
-enum SummaryFormat {
+/// Small formatting rules the summary uses everywhere, so numbers and sentences are stable (the
+/// human report's percentages too: one number is never shown two ways).
+public enum SummaryFormat {
     /// `value` rounded to `places` decimals; non-finite values become 0 (JSON has no NaN).
     static func rounded(_ value: Double, places: Int) -> Double {
         guard value.isFinite else { return 0 }
@@ -17,7 +18,7 @@ enum SummaryFormat {
 
     /// A fraction as a percentage with three significant digits and no trailing zeros:
     /// 0.015 → "1.5%", 0.03 → "3%", 3/7 → "42.9%".
-    static func percent(_ fraction: Double) -> String {
+    public static func percent(_ fraction: Double) -> String {
         let value = fraction * 100
         guard value.isFinite, value != 0 else { return "0%" }
         let magnitude = Int(floor(log10(abs(value))))

@@ -37,6 +37,8 @@ public struct SummaryInput: Sendable {
     public var memoryLimitBytes: UInt64? = nil
     /// The classification phase's findings; nil when it did not run.
     public var classification: ClassificationReport?
+    /// A flaky job's first failing seed replayed (`JobRunner.replayFirstFailure`); nil when not checked.
+    public var seedReplay: SeedReplay? = nil
 
     /// - Parameters:
     ///   - replayTemplate: see `replayTemplate`; nil: `defaultReplayTemplate(testCommand: job.testCommand)`.
