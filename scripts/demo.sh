@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --disable-default-traits  # the CLI only: no server stack
+# The CLI and its launcher only: without the Worker trait and the worker's own target, no server
+# stack (NIO, Hummingbird, AsyncHTTPClient, BoringSSL) is built.
+for product in flakebox flakebox-sandbox; do
+  swift build -c release --disable-default-traits --product "$product"
+done
 bin=$(swift build -c release --disable-default-traits --show-bin-path)
 "$bin/flakebox" doctor
 
