@@ -15,19 +15,7 @@ func flakebox(_ arguments: [String]) async throws -> (status: Int32, stdout: Str
 }
 
 private func runFlakebox(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = HelperLocator.executableDirectory().appendingPathComponent("flakebox")
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read before waiting: a full pipe would otherwise block the child forever.
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    try runProgram(HelperLocator.executableDirectory().appendingPathComponent("flakebox").path, arguments)
 }
 
 @Suite(

@@ -27,38 +27,12 @@ enum DockerHarness {
 
     /// Runs `command` under the harness; returns its exit code, stdout and stderr.
     static func runConfined(_ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: flakeboxPath)
-        process.arguments = ["confine", "--docker", "--"] + command
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+        try runProgram(flakeboxPath, ["confine", "--docker", "--"] + command)
     }
 
     /// Runs `command` as it is, without the harness.
     static func runPlain(_ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+        try runProgram(command[0], Array(command.dropFirst()))
     }
 
     /// `flakebox run --tier minimal --policy runpod --json` of `command` (a shell command line) under

@@ -169,25 +169,7 @@ func flakeboxProcess(_ path: String, _ arguments: [String], environment: [String
 ) {
     try await withCheckedThrowingContinuation { continuation in
         DetachedThread.start {
-            continuation.resume(
-                with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: path)
-                    process.arguments = arguments
-                    if let environment { process.environment = environment }
-                    let out = Pipe()
-                    let err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return (
-                        process.terminationStatus, String(decoding: stdout, as: UTF8.self),
-                        String(decoding: stderr, as: UTF8.self)
-                    )
-                })
+            continuation.resume(with: Result { try runProgram(path, arguments, environment: environment) })
         }
     }
 }
