@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 # What only the tests need: xmllint checks the JUnit output against a schema, headless Chromium
-# renders the HTML report.
-test_packages=(libxml2-utils chromium)
+# renders the HTML report, Go runs the `go test` adapter's end-to-end test.
+test_packages=(libxml2-utils chromium golang-go)
 missing=()
 for p in "${test_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

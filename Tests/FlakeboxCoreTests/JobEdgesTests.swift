@@ -62,24 +62,12 @@ struct JobEdgesTests {
                 atPath: "\(repo.path)/.venv/bin", withIntermediateDirectories: true)
             try FileManager.default.createSymbolicLink(
                 atPath: "\(repo.path)/.venv/bin/python", withDestinationPath: target)
-            try commitAll(repo.path)
+            try repo.commitAll(message: "links")
             let summary = try await runJob(JobInput(repo: repo.path, testCommand: "sh t.sh", runs: 1, parallelism: 1))
             seen.append(results(summary).first?["stdout"] as? String ?? "")
         }
         #expect(seen[0] == seen[1], "\(seen)")
         // The link itself is never followed: both are taken for a venv, whatever the host has.
         #expect(seen[0].contains("venv=/"), "\(seen)")
-    }
-
-    private func commitAll(_ path: String) throws {
-        for args in [["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "links"]] {
-            let git = Process()
-            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            git.arguments = ["-C", path] + args
-            git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
-            try git.run()
-            git.waitUntilExit()
-            #expect(git.terminationStatus == 0)
-        }
     }
 }

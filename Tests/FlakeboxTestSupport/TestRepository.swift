@@ -14,18 +14,24 @@ public final class TestRepository: Sendable {
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(content.utf8).write(to: url)
         }
-        for args in [
-            ["init", "-q", "-b", "main"], ["add", "-A"],
-            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "test"],
-        ] {
-            let git = Process()
-            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            git.arguments = ["-C", path] + args
-            git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
-            try git.run()
-            git.waitUntilExit()
-            guard git.terminationStatus == 0 else { throw JobError(.fetchFailed, "git \(args) failed") }
-        }
+        try git(["init", "-q", "-b", "main"])
+        try commitAll(message: "test")
+    }
+
+    /// Commits everything in the work tree (files a test added after `init`, links included).
+    public func commitAll(message: String) throws {
+        try git(["add", "-A"])
+        try git(["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message])
+    }
+
+    private func git(_ args: [String]) throws {
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        git.arguments = ["-C", path] + args
+        git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
+        try git.run()
+        git.waitUntilExit()
+        guard git.terminationStatus == 0 else { throw JobError(.fetchFailed, "git \(args) failed") }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }

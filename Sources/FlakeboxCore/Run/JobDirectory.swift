@@ -18,11 +18,7 @@ enum JobDirectory {
     /// Removes every `job-<pid>-…` directory whose pid is gone. Directories of another naming are
     /// left alone.
     static func removeStale(in workRoot: String) {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: workRoot)) ?? []
-        for entry in entries {
-            guard let pid = ownerPID(entry), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            WorkspaceFiles.removeTree("\(workRoot)/\(entry)")
-        }
+        ScratchSweeper.removeStale(in: [workRoot], ownerPID: ownerPID)
     }
 
     /// The pid in `job-<pid>-<id>`, or nil.

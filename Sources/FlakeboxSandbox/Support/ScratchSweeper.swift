@@ -10,8 +10,9 @@ import Foundation
 /// that are gone: a process that exits without its sandboxes' deinit (a CLI returning while a
 /// launcher is still being started, a killed worker) would otherwise leave them, and on
 /// `/dev/shm` they hold memory.
-enum ScratchSweeper {
-    static func removeStale(in directories: [String]) {
+public enum ScratchSweeper {
+    /// Removes the entries of `directories` that `ownerPID` names a pid for, when that pid is gone.
+    public static func removeStale(in directories: [String], ownerPID: (String) -> pid_t? = ownerPID) {
         for directory in directories {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for entry in entries {
@@ -22,7 +23,7 @@ enum ScratchSweeper {
     }
 
     /// The pid in `flakebox-<pid>` or `flakebox-probe-<pid>-<tier>`, or nil for anything else.
-    static func ownerPID(_ name: String) -> pid_t? {
+    public static func ownerPID(_ name: String) -> pid_t? {
         var rest = Substring(name)
         guard rest.hasPrefix("flakebox-") else { return nil }
         rest = rest.dropFirst("flakebox-".count)
