@@ -110,15 +110,15 @@ struct FetchLimitsTests {
         let destination = "\(root)/checkout"
         let request = FetchRequest(
             repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 2, addressScope: .any)
-        let began = GroupedProcess.now()
         do {
             _ = try await RepositoryFetcher.fetch(request, into: destination)
             Issue.record("a fetch from a silent server succeeded")
         } catch {
+            // Only the fetch's own deadline says timeout (a real hang would never return). No
+            // bound on the elapsed time: it includes waiting for the cooperative pool, which the
+            // rest of the suite may hold for many seconds on a loaded 2-core machine.
             #expect(error.code == .timeout, "\(error)")
         }
-        // Far below a real hang; loose, because the rest of the suite loads both cores meanwhile.
-        #expect(GroupedProcess.now() - began < 30)
         #expect(!FetchFixtures.exists(destination))
         // git-remote-https connected (the connection waits in the backlog) and was killed with
         // git: the connection is closed.
@@ -133,11 +133,11 @@ struct FetchLimitsTests {
         defer { FetchFixtures.remove(root) }
         let destination = "\(root)/checkout"
         let request = FetchRequest(
-            repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 60, addressScope: .any)
+            repo: "https://127.0.0.1:\(listener.port)/repo.git", timeoutSeconds: 300, addressScope: .any)
         let task = Task { try await RepositoryFetcher.fetch(request, into: destination) }
-        // Cancel once git's https helper has connected (and hangs in the TLS handshake).
-        #expect(await FetchFixtures.onThread { listener.hasPendingConnection(within: 20) })
-        let cancelledAt = GroupedProcess.now()
+        // Cancel once git's https helper has connected (and hangs in the TLS handshake). The task
+        // may wait for a thread of the cooperative pool first: the bound is only for a failure.
+        #expect(await FetchFixtures.onThread { listener.hasPendingConnection(within: 120) })
         task.cancel()
         do {
             _ = try await task.value
@@ -145,8 +145,7 @@ struct FetchLimitsTests {
         } catch let error as FetchError {
             #expect(error.code == .cancelled, "\(error)")
         }
-        // Well before the 60 s timeout; loose, because the rest of the suite loads both cores.
-        #expect(GroupedProcess.now() - cancelledAt < 30)
+        // Cancelled, not timed out after its 300 s (the error says which).
         #expect(!FetchFixtures.exists(destination))
         #expect(await FetchFixtures.onThread { listener.acceptedConnectionIsClosed(within: 3) })
     }
