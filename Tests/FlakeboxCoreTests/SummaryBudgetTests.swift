@@ -28,6 +28,12 @@ struct SummaryBudgetTests {
         }
     }
 
+    /// Seconds of work in a debug build: on a thread of its own, not one of the cooperative pool's
+    /// two, which every other test of the run waits for.
+    static func summarize(_ input: SummaryInput) async -> JobSummary {
+        await FetchFixtures.onThread { Summarizer.summarize(input) }
+    }
+
     static func shownBytes(_ attempt: JobSummary.Attempt) -> Int {
         attempt.stdout.utf8.count + attempt.stderr.utf8.count
     }
@@ -54,9 +60,9 @@ struct SummaryBudgetTests {
         #expect(summary.results.allSatisfy { $0.stdoutDroppedBytes > 0 && $0.stderrDroppedBytes > 0 })
     }
 
-    @Test func aThousandFloodedAttemptsFitTheDefaultBudget() throws {
+    @Test func aThousandFloodedAttemptsFitTheDefaultBudget() async throws {
         let budget = 4 << 20
-        let summary = Summarizer.summarize(SummaryFixtures.input(Self.floodedAttempts(1000), budget: budget))
+        let summary = await Self.summarize(SummaryFixtures.input(Self.floodedAttempts(1000), budget: budget))
         try Self.checkFits(summary, attempts: 1000, budget: budget)
         // The budget is used, not wasted: failing attempts keep kilobytes of their output.
         #expect(summary.encodedJSON().count > budget * 3 / 4)
@@ -73,15 +79,15 @@ struct SummaryBudgetTests {
         #expect(tail.contains("AssertionError: boom é ✓\n"))
     }
 
-    @Test func twoHundredFloodedAttemptsFitSixtyFourKiB() throws {
+    @Test func twoHundredFloodedAttemptsFitSixtyFourKiB() async throws {
         let budget = 64 << 10
-        let summary = Summarizer.summarize(SummaryFixtures.input(Self.floodedAttempts(200), budget: budget))
+        let summary = await Self.summarize(SummaryFixtures.input(Self.floodedAttempts(200), budget: budget))
         try Self.checkFits(summary, attempts: 200, budget: budget)
     }
 
-    @Test func aBudgetBelowTheResultsThemselvesIsReportedNotMet() throws {
+    @Test func aBudgetBelowTheResultsThemselvesIsReportedNotMet() async throws {
         let budget = 64 << 10
-        let summary = Summarizer.summarize(SummaryFixtures.input(Self.floodedAttempts(1000), budget: budget))
+        let summary = await Self.summarize(SummaryFixtures.input(Self.floodedAttempts(1000), budget: budget))
         #expect(summary.results.count == 1000)
         #expect(summary.results.allSatisfy { $0.stdout.isEmpty && $0.stderr.isEmpty })
         #expect(!summary.truncation.withinBudget)
@@ -93,7 +99,7 @@ struct SummaryBudgetTests {
                 "raise summary_budget_bytes to at least \(summary.truncation.jsonBytes)"))
     }
 
-    @Test func junkOutputThatEscapesBadlyStillFits() throws {
+    @Test func junkOutputThatEscapesBadlyStillFits() async throws {
         let junk = CapturedOutput(
             head: (0..<(32 << 10)).map { UInt8($0 % 32) }, tail: (0..<(32 << 10)).map { UInt8(0x80 + $0 % 64) },
             totalBytes: 1 << 30)
@@ -103,14 +109,14 @@ struct SummaryBudgetTests {
                 result: SummaryFixtures.result(attempt % 2 == 0 ? .failed : .passed, stdout: junk, stderr: junk))
         }
         let budget = 1 << 20
-        let summary = Summarizer.summarize(SummaryFixtures.input(records, budget: budget))
+        let summary = await Self.summarize(SummaryFixtures.input(records, budget: budget))
         #expect(summary.encodedJSON().count <= budget)
         #expect(summary.truncation.withinBudget)
         #expect(summary.results.count == 300)
         #expect(summary.results.contains { !$0.stdout.isEmpty })
     }
 
-    @Test func outputCostlierInTheMiddleThanAtItsEndsIsCutAgainUntilItFits() throws {
+    @Test func outputCostlierInTheMiddleThanAtItsEndsIsCutAgainUntilItFits() async throws {
         // Plain text at both ends (where the cost estimate samples), control characters, six
         // JSON bytes each, in between: the first estimate is short.
         let control = [UInt8](repeating: 0x01, count: 27 << 10)
@@ -122,7 +128,7 @@ struct SummaryBudgetTests {
                 attempt: attempt, seed: UInt64(attempt), result: SummaryFixtures.result(.failed, stdout: output))
         }
         let budget = 1 << 20
-        let summary = Summarizer.summarize(SummaryFixtures.input(records, budget: budget))
+        let summary = await Self.summarize(SummaryFixtures.input(records, budget: budget))
         #expect(summary.encodedJSON().count <= budget)
         #expect(summary.truncation.withinBudget)
         #expect(summary.encodedJSON().count > budget / 2)

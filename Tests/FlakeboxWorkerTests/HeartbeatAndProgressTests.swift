@@ -20,7 +20,7 @@ extension WorkerTests {
                 try harness.startProductionWorker()
                 let traffic = try await harness.waitFor("the result, then an idle ping") { traffic in
                     guard let result = traffic.results(for: "job-long").first else { return false }
-                    return traffic.pings.contains { $0.arrival > result.arrival + .milliseconds(1500) }
+                    return traffic.pings.contains { $0.arrival > result.arrival + .milliseconds(3500) }
                 }
 
                 let handOut = try #require(traffic.handOut(of: "job-long"))
@@ -30,8 +30,10 @@ extension WorkerTests {
                 #expect(named.count >= 3, "\(named.count) pings named the 5 s job\n\(traffic)")
                 for ping in named {
                     harness.expectPing(ping, jobIDs: ["job-long"])
-                    // Around the job's start and end the worker's own bookkeeping may lag the wire by a little.
-                    #expect(ping.arrival > handOut && ping.arrival < result.arrival + .seconds(1), "\(ping)")
+                    // Around the job's start and end the worker's own bookkeeping may lag the wire: a
+                    // ping built just before the result may arrive after it, by seconds on a loaded
+                    // 2-core machine.
+                    #expect(ping.arrival > handOut && ping.arrival < result.arrival + .seconds(3), "\(ping)")
                 }
                 // Well inside the job every ping names it; well outside none does.
                 for ping in pings
@@ -39,7 +41,7 @@ extension WorkerTests {
                 {
                     harness.expectPing(ping, jobIDs: ["job-long"])
                 }
-                let idle = pings.filter { $0.arrival < handOut || $0.arrival > result.arrival + .seconds(1) }
+                let idle = pings.filter { $0.arrival < handOut || $0.arrival > result.arrival + .seconds(3) }
                 #expect(idle.contains { $0.arrival < handOut }, "no ping before the job\n\(traffic)")
                 for ping in idle { harness.expectPing(ping, jobIDs: []) }
                 // Every RUNPOD_PING_INTERVAL (1000 ms): no hot loop.
