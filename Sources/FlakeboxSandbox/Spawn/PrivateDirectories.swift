@@ -23,7 +23,7 @@ struct PrivateDirectories: Sendable {
 
     /// What is redirected, and the name of each one's private directory in the attempt's scratch.
     static let redirected = [("/tmp", "tmp"), ("/var/tmp", "var-tmp"), ("/dev/shm", "shm")]
-    /// Where the aliases live; a test may point it elsewhere.
+    /// Where the aliases live: `/`, the one directory whose entries are short enough.
     static let aliasDirectory = "/"
 
     let entries: [Entry]
