@@ -209,15 +209,17 @@ long fb_pathguard_handle(int listener, const struct seccomp_notif *req) {
         size_t prefix;
         int k = match(head, (size_t)n, &prefix);
         if (k < 0) continue;
+        char path[PATH_MAX];
+        long len = fb_target_read_string(pid, path, addr, sizeof path);
+        /* Matched again: a second thread may have changed the string since the first read. */
+        if (len < 0 || (k = match(path, (size_t)len, &prefix)) < 0) continue;
+        if (climbs(path + prefix, (size_t)len - prefix) || planned(path, (size_t)len)) continue;
         /* lstat("/tmp") and readlink("/tmp") would see the alias, a symlink: they see the shared
          * directory instead (realpath then keeps "/tmp"), and Landlock allows no more there. */
-        if ((size_t)n == prefix &&
+        if ((size_t)len == prefix &&
             (c->nofollow == NOFOLLOW_ALWAYS ||
              (c->nofollow >= 0 && (req->data.args[(int)c->nofollow] & AT_SYMLINK_NOFOLLOW))))
             continue;
-        char path[PATH_MAX];
-        long len = fb_target_read_string(pid, path, addr, sizeof path);
-        if (len < 0 || climbs(path + prefix, (size_t)len - prefix) || planned(path, (size_t)len)) continue;
         replace(path, prefix, k);
         /* The target might have died and its pid been reused while we read its memory. */
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id)) return -ENOENT;
