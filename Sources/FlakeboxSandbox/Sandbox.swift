@@ -300,9 +300,8 @@ public final class Sandbox: Sendable {
         var directories: PrivateDirectories?
         if privateDirectories, let scratch {
             do {
-                let uid = request.workspaceMode == .overlay ? owner ?? options.identity.uid : options.identity.uid
-                let gid = request.workspaceMode == .overlay ? owner ?? options.identity.gid : options.identity.gid
-                directories = try PrivateDirectories.make(in: scratch, uid: uid, gid: gid)
+                directories = try PrivateDirectories.make(
+                    in: scratch, uid: owner ?? options.identity.uid, gid: owner ?? options.identity.gid)
             } catch {
                 return Self.harnessFailure("private-directories", error.errno ?? 0, tier: tier)
             }
