@@ -60,6 +60,13 @@ public final class Sandbox: Sendable {
         ScratchSweeper.removeStale(in: ["/dev/shm", NSTemporaryDirectory()])
         return true
     }()
+    /// Aliases at / of dead supervisors (see `PrivateDirectories`), removed once per process.
+    private static let staleAliasesSwept: Bool = {
+        PrivateDirectories.removeStale()
+        return true
+    }()
+    /// Minimal tier: attempts get a private /tmp, /var/tmp and /dev/shm (the path guard).
+    let privateDirectories: Bool
 
     public init(policy: Policy, options: Options = Options(), isolation: IsolationReport? = nil) throws(SandboxError) {
         guard let helper = options.helperPath ?? HelperLocator.helperPath() else {
@@ -101,10 +108,12 @@ public final class Sandbox: Sendable {
         }
 
         etc = tier == .minimal ? nil : try CuratedEtc(entries: policy.filesystem.etc, scratch: options.scratchDirectory)
+        privateDirectories = tier == .minimal && report.has(IsolationReport.privateDirectories)
+        if privateDirectories { _ = Self.staleAliasesSwept }
         helperArguments = HelperArguments(
             policy: policy, tier: tier, identity: options.identity, hasSeccomp: program != nil, etc: etc?.path,
             netGuard: tier == .minimal && report.has(IsolationReport.loopbackGuard),
-            landlock: tier == .minimal && report.has(IsolationReport.landlock))
+            landlock: tier == .minimal && report.has(IsolationReport.landlock), privateDirectories: privateDirectories)
         if report.cgroupsUsable {
             _ = Self.staleGroupsSwept
             do {
@@ -286,8 +295,26 @@ public final class Sandbox: Sendable {
             }
         }
         defer { if let scratch { WorkspaceFiles.removeTree(scratch) } }
+        // Its own /tmp, /var/tmp and /dev/shm by path (the /tmp one is its TMPDIR); the aliases go
+        // before the tree they point into (defers run last first).
+        var directories: PrivateDirectories?
+        if privateDirectories, let scratch {
+            do {
+                directories = try PrivateDirectories.make(
+                    in: scratch, uid: owner ?? options.identity.uid, gid: owner ?? options.identity.gid)
+            } catch {
+                return Self.harnessFailure("private-directories", error.errno ?? 0, tier: tier)
+            }
+        }
+        defer { directories?.remove() }
 
         var environment = environment(for: request, privateTemp: privateTemp)
+        if let privateTemp, directories == nil {
+            // Java takes its temp directory from java.io.tmpdir (default /tmp), not TMPDIR: without
+            // the path guard, /tmp is not writable at the minimal tier.
+            let option = "-Djava.io.tmpdir=\(privateTemp)"
+            environment["JAVA_TOOL_OPTIONS"] = environment["JAVA_TOOL_OPTIONS"].map { "\($0) \(option)" } ?? option
+        }
         if tier == .minimal && source != request.workspace {
             // No mount namespace: the copy cannot appear at the workspace path, so the paths that
             // name it (a venv's PATH, pytest's --junitxml) are pointed at the copy instead.
@@ -300,7 +327,7 @@ public final class Sandbox: Sendable {
             environment: environment, privateTemp: privateTemp, slotUID: owner,
             writable: tier == .minimal
                 ? [scratch, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 } : [],
-            readable: tier == .minimal ? [request.workspace] : [])
+            readable: tier == .minimal ? [request.workspace] : [], privateDirectories: directories)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,

@@ -10,6 +10,7 @@
 #include "artifact.h"
 #include "landlock.h"
 #include "netguard.h"
+#include "pathguard.h"
 #include "plan.h"
 #include "report.h"
 #include "setup.h"
@@ -160,6 +161,11 @@ static int supervise(const struct fb_plan *plan, pid_t target, int sigfd, void (
         /* Without a pidfd (old kernel) fall back to polling waitpid every 10 ms. */
         int r = poll(fds, n, pidfd < 0 ? 10 : -1);
         if (r < 0 && errno != EINTR) break;
+        /* The path guard notifies often: a notification alone needs no waitpid. */
+        if (r == 1 && pidfd >= 0 && (fds[3].revents & POLLIN)) {
+            fb_netguard_handle(guard->listener, guard->own, guard->egress);
+            continue;
+        }
         int status;
         pid_t w = waitpid(target, &status, WNOHANG);
         if (w == target) return status;
@@ -254,6 +260,7 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
             waitpid(pid, NULL, 0);
             return 1;
         }
+        fb_pathguard_configure(plan);
     }
     fb_report_init_pid(pid);
     int status = supervise(plan, pid, sigfd, fb_kill_descendants, &guard);

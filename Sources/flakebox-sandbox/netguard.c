@@ -1,6 +1,8 @@
 #include "netguard.h"
 
+#include "pathguard.h"
 #include "report.h"
+#include "target.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,13 +50,15 @@ uint32_t fb_netguard_address(pid_t launcher) {
     return 0x7f800000u | p;
 }
 
-int fb_netguard_install(int chan) {
+int fb_netguard_install(int chan, int paths) {
     /* Docker-style filters kill other ABIs already; a foreign-ABI call passes this one. */
-    struct sock_filter code[] = {
+    struct sock_filter head[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FB_AUDIT_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    };
+    struct sock_filter net[] = {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bind, 5, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_connect, 4, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 3, 0),
@@ -71,7 +75,19 @@ int fb_netguard_install(int chan) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
     };
-    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    /* head, then the path guard's calls (each returns), then the network calls. */
+    struct sock_filter code[512];
+    size_t n = sizeof head / sizeof head[0];
+    memcpy(code, head, sizeof head);
+    if (paths) {
+        size_t added =
+            fb_pathguard_filter(code + n, sizeof code / sizeof code[0] - n - sizeof net / sizeof net[0]);
+        if (added == 0) return fb_fail("pathguard-filter", E2BIG), -1;
+        n += added;
+    }
+    memcpy(code + n, net, sizeof net);
+    n += sizeof net / sizeof net[0];
+    struct sock_fprog prog = {.len = (unsigned short)n, .filter = code};
     int listener =
         (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (listener < 0) return fb_fail("netguard-filter", errno), -1;
@@ -104,13 +120,6 @@ int fb_netguard_take(int chan, pid_t child) {
     }
     if (n != (ssize_t)sizeof number) return errno = n == 0 ? EPIPE : errno, -1;
     return number;
-}
-
-static int read_target(pid_t pid, void *out, uint64_t addr, size_t len) {
-    struct iovec local = {out, len}, remote = {(void *)(uintptr_t)addr, len};
-    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (n == (ssize_t)len) return 0;
-    return n < 0 ? -errno : -EFAULT;
 }
 
 /* Is something of this attempt bound at own:port? Looks for the exact address (a socket bound
@@ -216,7 +225,9 @@ static int rewrite(struct sockaddr_storage *ss, socklen_t *len, int binding, int
     case AF_UNIX: {
         struct sockaddr_un *un = (struct sockaddr_un *)ss;
         size_t name = (size_t)*len - offsetof(struct sockaddr_un, sun_path);
-        if (name == 0 || un->sun_path[0] != 0) return 0;
+        if (name == 0) return 0;
+        /* A socket file in /tmp goes to the attempt's own /tmp (the path guard), in place. */
+        if (un->sun_path[0] != 0) return fb_pathguard_rewrite(un->sun_path, name), 0;
         /* An abstract name: prefixed with the attempt's address, so two attempts never meet.
          * In place (udp < 0: no socket of ours) the name cannot grow: Landlock scopes it. */
         if (udp < 0) return 0;
@@ -238,7 +249,7 @@ static int rewrite(struct sockaddr_storage *ss, socklen_t *len, int binding, int
 static int read_address(pid_t pid, uint64_t ptr, uint64_t len, struct sockaddr_storage *ss, socklen_t *out) {
     if (len > sizeof *ss) return -EINVAL;
     memset(ss, 0, sizeof *ss);
-    int r = read_target(pid, ss, ptr, (size_t)len);
+    int r = fb_target_read(pid, ss, ptr, (size_t)len);
     *out = (socklen_t)len;
     return r;
 }
@@ -247,7 +258,7 @@ static int read_address(pid_t pid, uint64_t ptr, uint64_t len, struct sockaddr_s
 static int read_payload(pid_t pid, uint64_t iov_ptr, size_t iovlen, char **buf, size_t *total) {
     if (iovlen > FB_IOV_MAX) return -EMSGSIZE;
     struct iovec iov[FB_IOV_MAX];
-    int r = read_target(pid, iov, iov_ptr, iovlen * sizeof iov[0]);
+    int r = fb_target_read(pid, iov, iov_ptr, iovlen * sizeof iov[0]);
     if (r) return r;
     size_t n = 0;
     for (size_t k = 0; k < iovlen; k++) {
@@ -259,7 +270,7 @@ static int read_payload(pid_t pid, uint64_t iov_ptr, size_t iovlen, char **buf, 
     size_t off = 0;
     for (size_t k = 0; k < iovlen; k++) {
         if (iov[k].iov_len == 0) continue;
-        r = read_target(pid, *buf + off, (uint64_t)(uintptr_t)iov[k].iov_base, iov[k].iov_len);
+        r = fb_target_read(pid, *buf + off, (uint64_t)(uintptr_t)iov[k].iov_base, iov[k].iov_len);
         if (r) {
             free(*buf);
             return r;
@@ -268,23 +279,6 @@ static int read_payload(pid_t pid, uint64_t iov_ptr, size_t iovlen, char **buf, 
     }
     *total = n;
     return 0;
-}
-
-#define FB_CONTINUE (1 << 30)
-
-/* Writes `len` bytes into the target at `addr`: process_vm_writev, or for a read-only mapping
- * (a const sockaddr) /proc/PID/mem, which writes through it as a debugger does. */
-static int write_target(pid_t pid, uint64_t addr, const void *data, size_t len) {
-    struct iovec local = {(void *)data, len}, remote = {(void *)(uintptr_t)addr, len};
-    if (process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len) return 0;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/mem", pid);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    ssize_t n = pwrite(fd, data, len, (off_t)addr);
-    int saved = errno;
-    close(fd);
-    return n == (ssize_t)len ? 0 : (n < 0 ? -saved : -EFAULT);
 }
 
 /* When pidfd_getfd is refused (Docker's default profile allows it only with CAP_SYS_PTRACE): the
@@ -368,7 +362,7 @@ static int rewrite_in_place(int listener, const struct seccomp_notif *req, uint6
     int r = rewrite(&copy, &l, binding, -1, own, egress);
     if (r) return r;
     if (memcmp(&copy, ss, len) != 0) {
-        r = write_target((pid_t)req->pid, where, &copy, len);
+        r = fb_target_write((pid_t)req->pid, where, &copy, len);
         if (r) return r;
     }
     return FB_CONTINUE;
@@ -384,6 +378,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
     char *payload = NULL;
     size_t plen = 0;
     int flags = 0, r = 0;
+    if (fb_pathguard_notified(nr)) return fb_pathguard_handle(listener, req);
 
     uint64_t where = 0; /* the address's place in the target's memory */
     uint64_t iov = 0;   /* sendmsg: its iovec array */
@@ -399,7 +394,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
     } else if (nr == SYS_sendmsg) {
         struct msghdr m;
         flags = (int)a[2];
-        r = read_target(pid, &m, a[1], sizeof m);
+        r = fb_target_read(pid, &m, a[1], sizeof m);
         /* Without a name the message goes to the peer connect checked; the kernel reads the
          * msghdr again (a racing thread could add a name: see the README, what is not covered). */
         if (!r && m.msg_name == NULL) return FB_CONTINUE;
@@ -411,7 +406,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
     } else if (nr == SYS_sendmmsg) {
         struct mmsghdr v[16];
         size_t n = a[2] > 16 ? 16 : (size_t)a[2];
-        r = n ? read_target(pid, v, a[1], n * sizeof v[0]) : 0;
+        r = n ? fb_target_read(pid, v, a[1], n * sizeof v[0]) : 0;
         if (r) return r;
         for (size_t k = 0; k < n; k++)
             if (v[k].msg_hdr.msg_name) return -EOPNOTSUPP;
@@ -447,7 +442,7 @@ static long emulate(const struct seccomp_notif *req, int listener, uint32_t own,
         plen = (size_t)a[2];
         r = plen > FB_SEND_MAX ? -EMSGSIZE : 0;
         if (!r) payload = malloc(plen ? plen : 1);
-        if (!r) r = payload ? (plen ? read_target(pid, payload, a[1], plen) : 0) : -ENOMEM;
+        if (!r) r = payload ? (plen ? fb_target_read(pid, payload, a[1], plen) : 0) : -ENOMEM;
     } else if (nr == SYS_sendmsg) {
         r = has_control ? -EOPNOTSUPP : read_payload(pid, iov, iovlen, &payload, &plen);
     }

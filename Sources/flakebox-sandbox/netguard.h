@@ -15,8 +15,9 @@
 /* The attempt's own address (host byte order), chosen from the launcher's pid. */
 uint32_t fb_netguard_address(pid_t launcher);
 /* Child side (cloned with CLONE_FILES, so its descriptor table is the launcher's until execve),
- * after no_new_privs: installs the notifying filter and writes the listener's number to `chan`. */
-int fb_netguard_install(int chan);
+ * after no_new_privs: installs the notifying filter (with the path guard's calls when `paths`)
+ * and writes the listener's number to `chan`. */
+int fb_netguard_install(int chan, int paths);
 /* Launcher side: the listener's number, read from `chan`, or -1 (errno; EPIPE: the child died). */
 int fb_netguard_take(int chan, pid_t child);
 /* Answers one notification on `listener`: own = the attempt's address, egress = host network. */

@@ -31,6 +31,8 @@ static const char usage[] =
     "  --own-uid                 minimal tier: --uid is this attempt's alone (kill(-1) ends the attempt)\n"
     "  --net-guard               minimal tier: a loopback address of its own, no egress without --share-net\n"
     "  --landlock                minimal tier: Landlock; reads/writes only beneath --landlock-ro/-rw PATH\n"
+    "  --private-path DIR ALIAS  minimal tier, with --net-guard: absolute paths beneath DIR go to ALIAS\n"
+    "                            (no longer than DIR; a symlink to the attempt's own directory)\n"
     "  --share-net               keep the host network (default: a private loopback only)\n"
     "  --hostname NAME\n"
     "  --ro-bind SRC DEST        read-only nosuid nodev bind\n"
@@ -263,6 +265,16 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             if (plan->n_landlock >= FB_MAX_LANDLOCK || argv[i + 1][0] != '/') goto bad;
             plan->landlock_paths[plan->n_landlock].writable = a[12] == 'w';
             plan->landlock_paths[plan->n_landlock++].path = argv[++i];
+        } else if (strcmp(a, "--private-path") == 0) {
+            NEED(2);
+            const char *from = argv[i + 1], *alias = argv[i + 2];
+            size_t fl = strlen(from);
+            if (plan->n_private_paths >= FB_MAX_PRIVATE_PATHS || check_dest(from) || check_dest(alias) ||
+                strlen(alias) > fl || from[fl - 1] == '/' || strstr(from, "//") || strstr(from, "/."))
+                goto bad;
+            plan->private_paths[plan->n_private_paths].from = from;
+            plan->private_paths[plan->n_private_paths++].alias = alias;
+            i += 2;
         } else if (strcmp(a, "--share-net") == 0) {
             plan->unshare_net = 0;
         } else if (strcmp(a, "--hostname") == 0) {

@@ -35,6 +35,13 @@ struct fb_landlock_path {
     int writable; /* 1: every right beneath it; 0: read and execute */
 };
 
+/* Minimal tier: absolute paths beneath `from` (/tmp) are redirected to `alias` (/.k3, a symlink
+ * to the attempt's own directory, no longer than `from`). See pathguard.h. */
+struct fb_private_path {
+    const char *from;
+    const char *alias;
+};
+
 struct fb_rlimit {
     int resource;
     uint64_t value;
@@ -47,6 +54,7 @@ struct fb_rlimit {
 #define FB_MAX_ARGV 4096
 #define FB_MAX_ARTIFACTS 16
 #define FB_MAX_LANDLOCK 64
+#define FB_MAX_PRIVATE_PATHS 4
 
 struct fb_plan {
     /* identity */
@@ -63,6 +71,8 @@ struct fb_plan {
     int landlock;   /* minimal tier: confine the filesystem to the landlock paths */
     struct fb_landlock_path landlock_paths[FB_MAX_LANDLOCK];
     size_t n_landlock;
+    struct fb_private_path private_paths[FB_MAX_PRIVATE_PATHS]; /* needs net_guard's listener */
+    size_t n_private_paths;
     int unshare_net;
     const char *hostname;
 

@@ -417,7 +417,7 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     /* Landlock first: it opens and closes descriptors, and after the net guard's hand-over the
      * table (shared with the launcher) must stay as it is. */
     if (plan->landlock && fb_landlock_apply(plan, 0)) return 127;
-    if (plan->guard_fd >= 0 && fb_netguard_install(plan->guard_fd)) return 127;
+    if (plan->guard_fd >= 0 && fb_netguard_install(plan->guard_fd, plan->n_private_paths > 0)) return 127;
     if (plan->bpf) {
         struct sock_fprog prog = {.len = (unsigned short)(plan->bpf_len / 8),
                                   .filter = (struct sock_filter *)plan->bpf};

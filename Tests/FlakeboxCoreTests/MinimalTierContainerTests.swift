@@ -97,6 +97,7 @@ struct MinimalTierContainerTests {
         #expect(run.stdout.contains("isolation tier: minimal"), "\(run.stdout)")
         #expect(run.stdout.contains("✓ loopback guard"), "\(run.stdout)")
         #expect(run.stdout.contains("✓ uid per attempt"), "\(run.stdout)")
+        #expect(run.stdout.contains("✓ private /tmp"), "\(run.stdout)")
     }
 
     @Test(
@@ -159,6 +160,70 @@ struct MinimalTierContainerTests {
     }
 
     @Test(
+        "/tmp/x, /var/tmp/x and /dev/shm/x in 4 attempts at once: 0 false failures, none on the host, none left"
+    )
+    func privateDirectories() async throws {
+        let marker = "flakebox-private-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let repo = try TestRepository(files: [
+            "tmp.py": """
+            import os, random, socket, subprocess, time
+            me = "%d-%d" % (os.getpid(), random.getrandbits(48))
+            dirs = ["/tmp", "/var/tmp", "/dev/shm"]
+            for d in dirs:
+                for name in ["x", "\(marker)"]:
+                    assert not os.path.exists(d + "/" + name), d + "/" + name
+                    with open(d + "/" + name, "w") as f:
+                        f.write(me)
+            # POSIX shared memory, a unix socket by path and a child process, as tests use them.
+            from multiprocessing import shared_memory
+            m = shared_memory.SharedMemory(name="flakebox-test-shm", create=True, size=16)
+            u = socket.socket(socket.AF_UNIX); u.bind("/tmp/s.sock"); u.listen()
+            socket.socket(socket.AF_UNIX).connect("/tmp/s.sock"); u.accept()
+            out = subprocess.run(["/bin/sh", "-c", "cat /tmp/x"], capture_output=True, text=True).stdout
+            assert out == me, out
+            time.sleep(0.5)
+            for d in dirs:
+                assert open(d + "/x").read() == me, d
+            assert os.path.realpath("/tmp/x") == "/tmp/x"
+            os.chdir("/tmp")  # relative paths from there are the attempt's own /tmp
+            assert open("x").read() == me
+            m.close(); m.unlink()
+            print("private-ok", os.getcwd())
+
+            """
+        ])
+        let summary = try await DockerHarness.job(repo, runs: 8, parallelism: 4, "\(DockerHarness.python) tmp.py")
+        #expect(summary["failures"] as? Int == 0, "\(summary)")
+        #expect(Self.everyStdout(summary, contains: "private-ok"), "\(summary)")
+        for directory in ["/tmp", "/var/tmp", "/dev/shm"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(marker)"), "\(directory) is the host's")
+        }
+        // Each attempt's /tmp (the host path it printed) went with the attempt, and so did its aliases.
+        let results = summary["results"] as? [[String: Any]] ?? []
+        for result in results {
+            let words = ((result["stdout"] as? String) ?? "").split(separator: " ")
+            if words.count == 2 {
+                #expect(
+                    !FileManager.default.fileExists(
+                        atPath: String(words[1].trimmingCharacters(in: .whitespacesAndNewlines))))
+            }
+        }
+        #expect(Self.danglingAliases().isEmpty, "\(Self.danglingAliases())")
+    }
+
+    /// Alias-shaped symlinks at / whose directory is gone.
+    private static func danglingAliases() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []
+        return entries.filter { name in
+            guard name.count == 3, name.hasPrefix("."),
+                let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/\(name)"),
+                target.contains("/flakebox-")
+            else { return false }
+            return !FileManager.default.fileExists(atPath: target)
+        }
+    }
+
+    @Test(
         "escapes held: host loopback service, UDP/TCP out, host /var/tmp and /tmp, a host secret, devices, a daemon"
     )
     func escapes() async throws {
@@ -204,7 +269,12 @@ struct MinimalTierContainerTests {
                 socket.create_connection(("192.0.2.1", 80), timeout=2); out.append("tcp connected")
             except OSError:
                 pass
-            for path, mode in [("\(hostFile)", "w"), ("/tmp/flakebox-escape-x", "w"), ("\(secretDir)/key", "r"),
+            # /tmp and /var/tmp are the attempt's own (checked on the host below); spelled so that the
+            # path guard leaves them alone, they are the host's, and closed.
+            for path in ["\(hostFile)", "/tmp/\(marker)"]:
+                open(path, "w").close()
+            for path, mode in [("/./var/tmp/\(marker)", "w"), ("/tmp/../tmp/\(marker)-2", "w"),
+                               ("/./dev/shm/\(marker)", "w"), ("\(secretDir)/key", "r"),
                                ("/dev/kmsg", "r"), ("/dev/vda", "r"), ("/dev/tty", "r")]:
                 try:
                     open(path, mode).close(); out.append("opened %s for %s" % (path, mode))
@@ -224,6 +294,9 @@ struct MinimalTierContainerTests {
         #expect(Self.everyStdout(summary, contains: "held"), "\(summary)")
         #expect(!Self.processRuns(named: marker), "the daemon outlived its attempt")
         #expect(!FileManager.default.fileExists(atPath: hostFile))
+        for path in ["/tmp/\(marker)", "/tmp/\(marker)-2", "/dev/shm/\(marker)"] {
+            #expect(!FileManager.default.fileExists(atPath: path), "\(path)")
+        }
     }
 
     /// Every attempt ran to its last line (a test that did not run at all cannot pass here).

@@ -47,6 +47,32 @@ struct SandboxEngineTests {
         #expect(hostProcesses(containing: "sleep 4245").isEmpty)
     }
 
+    @Test(
+        "the minimal tier's path guard: two attempts at once write /tmp/x, /var/tmp/x, /dev/shm/x; the host's stay untouched"
+    )
+    func minimalTierPrivateDirectories() async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: .minimal))
+        guard sandbox.isolation.has(IsolationReport.privateDirectories) else {
+            let why = sandbox.isolation.layers.first { $0.name == IsolationReport.privateDirectories }?.detail
+            print("[flakebox tests] the path guard skipped: \(why ?? "not probed")")
+            return
+        }
+        let marker = "flakebox-engine-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let ws = try TestWorkspace(files: [:])
+        let script = ["/tmp", "/var/tmp", "/dev/shm"].map { dir in
+            "test ! -e \(dir)/\(marker) && echo $$ > \(dir)/\(marker) && sleep 0.3 && [ \"$(cat \(dir)/\(marker))\" = $$ ]"
+        }.joined(separator: " && ")
+        async let first = sandbox.sh(script + " && echo private-ok", in: ws)
+        async let second = sandbox.sh(script + " && echo private-ok", in: ws)
+        for result in try await [first, second] {
+            #expect(result.status == .passed && result.out.contains("private-ok"), "\(result.summary)")
+        }
+        for dir in ["/tmp", "/var/tmp", "/dev/shm"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/\(marker)"), "\(dir) is the host's")
+        }
+    }
+
     @Test("the minimal tier still enforces the wall-clock limit on the whole tree")
     func minimalTierTimeout() async throws {
         let policy = try TestMachine.policy { $0.minimumTier = .minimal }

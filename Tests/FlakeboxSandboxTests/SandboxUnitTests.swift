@@ -245,3 +245,35 @@ struct MinimalTierUnitTests {
         }
     }
 }
+
+@Suite("The path guard's aliases at /", .enabled(if: geteuid() == 0, "needs root to write /"))
+struct PrivateDirectoriesTests {
+    @Test("made beside the attempt's directories, removed with it; a dead supervisor's are swept, a live one's kept")
+    func aliases() throws {
+        let scratch = NSTemporaryDirectory() + "flakebox-\(getpid())-aliases-\(UInt32.random(in: 0...UInt32.max))"
+        defer { WorkspaceFiles.removeTree(scratch) }
+        let made = try PrivateDirectories.make(in: scratch, uid: 65534, gid: 65534)
+        #expect(made.entries.map(\.shared) == ["/tmp", "/var/tmp", "/dev/shm"])
+        for entry in made.entries {
+            #expect(
+                entry.alias.count <= entry.shared.count
+                    && PrivateDirectories.isAliasName(String(entry.alias.dropFirst())))
+            #expect(PrivateDirectories.target(of: entry.alias) == entry.directory)
+        }
+        #expect(made.helperArguments.prefix(3) == ["--private-path", "/tmp", made.entries[0].alias])
+        // A stale alias: its directory is gone (its supervisor died before removing it).
+        let gone = try PrivateDirectories.makeAlias(to: "\(scratch)-gone/tmp")
+        PrivateDirectories.removeStale()
+        #expect(PrivateDirectories.target(of: gone) == nil)
+        #expect(made.entries.allSatisfy { PrivateDirectories.target(of: $0.alias) == $0.directory })
+        made.remove()
+        #expect(made.entries.allSatisfy { PrivateDirectories.target(of: $0.alias) == nil })
+    }
+
+    @Test("the launcher's Landlock view grants the shared /dev/shm only without the path guard")
+    func landlockView() throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        #expect(HelperArguments.landlockView(policy).contains("/dev/shm"))
+        #expect(!HelperArguments.landlockView(policy, sharedShm: false).contains("/dev/shm"))
+    }
+}

@@ -254,7 +254,13 @@ struct SummaryContext {
         }
         if report.has(IsolationReport.landlock) {
             had.append("Landlock: writes only beneath its own directories, reads only the policy's paths")
-            shared.append("/dev/shm (names can collide); /tmp and /var/tmp are not private but not writable")
+            if report.has(IsolationReport.privateDirectories) {
+                had.append(
+                    "a private /tmp, /var/tmp and /dev/shm (absolute paths rewritten by the path guard; a path that"
+                        + " escapes the rewrite meets the shared one closed)")
+            } else {
+                shared.append("/dev/shm (names can collide); /tmp and /var/tmp are not private but not writable")
+            }
         } else {
             shared.append("the host's files, /tmp, /var/tmp and /dev/shm as the uid allows")
         }

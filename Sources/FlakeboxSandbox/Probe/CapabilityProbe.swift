@@ -101,7 +101,8 @@ public enum CapabilityProbe {
             let found = Set(layers.filter(\.available).map(\.name))
             layers += IsolationReport.minimalGaps(
                 guarded: found.contains(IsolationReport.loopbackGuard),
-                landlocked: found.contains(IsolationReport.landlock))
+                landlocked: found.contains(IsolationReport.landlock),
+                privateTemp: found.contains(IsolationReport.privateDirectories))
         }
         return IsolationReport(
             tier: tier, layers: layers, kernel: kernel, rootless: geteuid() != 0, cgroupsUsable: cgroupsUsable)
@@ -153,6 +154,9 @@ public enum CapabilityProbe {
                         ? "minimal tier: the kernel has no Landlock (or it is disabled at boot)"
                         : "minimal tier: \(confined.setupFailure?.description ?? "\(confined.status): \(confined.stderr.text)")"
             ))
+        layers.append(
+            privateDirectoriesLayer(
+                helperPath: helperPath, identity: identity, program: program, guarded: guardOK, landlocked: landlockOK))
         if let slotUID {
             let ok =
                 both.status == .passed
@@ -172,9 +176,50 @@ public enum CapabilityProbe {
         return layers
     }
 
+    /// The path guard, tried for real: an attempt writes `/tmp`, `/var/tmp` and `/dev/shm` by
+    /// their absolute paths, and the files must land in its own directories.
+    static func privateDirectoriesLayer(
+        helperPath: String, identity: SandboxIdentity, program: SealedProgram, guarded: Bool, landlocked: Bool
+    ) -> IsolationReport.Layer {
+        let name = IsolationReport.privateDirectories
+        guard guarded else {
+            return .init(
+                name: name, available: false, detail: "minimal tier: needs the loopback guard's seccomp notification")
+        }
+        guard landlocked else {
+            return .init(
+                name: name, available: false,
+                detail:
+                    "minimal tier: needs Landlock, which keeps the shared /tmp closed when a path escapes the rewrite")
+        }
+        guard access(PrivateDirectories.aliasDirectory, W_OK) == 0 else {
+            return .init(
+                name: name, available: false,
+                detail: "minimal tier: the supervisor may not write / for the aliases (rootless, or a read-only root)")
+        }
+        let marker = "flakebox-probe-\(getpid())"
+        let run = attempt(
+            helperPath: helperPath, identity: identity, tier: .minimal, program: program, netGuard: true,
+            landlock: true, privateDirectories: true,
+            command: [
+                "/bin/sh", "-c",
+                "for d in /tmp /var/tmp /dev/shm; do echo ok > $d/\(marker) && [ \"$(cat $d/\(marker))\" = ok ] || exit 1; done",
+            ])
+        guard run.status == .passed else {
+            return .init(
+                name: name, available: false,
+                detail: "minimal tier: \(run.setupFailure?.description ?? "\(run.status): \(run.stderr.text)")")
+        }
+        return .init(
+            name: name, available: true,
+            detail: "minimal tier: absolute paths beneath /tmp, /var/tmp and /dev/shm rewritten to the attempt's own"
+                + " directories (seccomp notification on path calls; aliases /.XY at /)")
+    }
+
     static func attempt(
         helperPath: String, identity: SandboxIdentity, tier: IsolationTier, program: SealedProgram,
-        netGuard: Bool = false, slotUID: UInt32? = nil, landlock: Bool = false, command: [String] = probeCommand
+        netGuard: Bool = false, slotUID: UInt32? = nil, landlock: Bool = false, privateDirectories: Bool = false,
+        command: [String] = probeCommand
     ) -> AttemptResult {
         let base = NSTemporaryDirectory() + "flakebox-probe-\(getpid())-\(tier.rawValue)"
         defer { WorkspaceFiles.removeTree(base) }
@@ -198,15 +243,25 @@ public enum CapabilityProbe {
                 return Sandbox.harnessFailure("probe-chown", error.errno ?? 0, tier: tier)
             }
         }
+        var directories: PrivateDirectories?
+        if privateDirectories {
+            do {
+                directories = try PrivateDirectories.make(in: "\(base)/private", uid: identity.uid, gid: identity.gid)
+            } catch {
+                return Sandbox.harnessFailure("private-directories", error.errno ?? 0, tier: tier)
+            }
+        }
+        defer { directories?.remove() }
         let request = AttemptRequest(command: command, workspace: lower, label: "probe")
         let etc = tier == .minimal ? nil : try? CuratedEtc(entries: [], scratch: base)
         let arguments = HelperArguments(
             policy: probePolicy, tier: tier, identity: identity, hasSeccomp: true, etc: etc?.path, netGuard: netGuard,
-            landlock: landlock
+            landlock: landlock, privateDirectories: privateDirectories
         )
         .arguments(
             for: request, workspaceSource: source, cgroupProcs: [], environment: probePolicy.environment.set,
-            slotUID: slotUID, writable: landlock ? [source] : [])
+            slotUID: slotUID, writable: landlock ? [source] + (privateDirectories ? ["\(base)/private"] : []) : [],
+            privateDirectories: directories)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program.fd, timeoutSeconds: 20,
             outputCapture: 8192, outputLimit: 1 << 20, tier: tier, cgroup: nil)

@@ -31,8 +31,10 @@ public struct IsolationReport: Sendable, Codable, Equatable {
 
     /// Layers of the minimal tier that stand in for namespaces (measured on every machine, shown
     /// only when attempts run at that tier).
-    public static let minimalOnly: Set<String> = [loopbackGuard, slotUIDs, landlock]
+    public static let minimalOnly: Set<String> = [loopbackGuard, slotUIDs, landlock, privateDirectories]
     public static let landlock = "landlock"
+    /// A private /tmp, /var/tmp and /dev/shm by path (the path guard, see `PrivateDirectories`).
+    public static let privateDirectories = "private /tmp"
     public static let loopbackGuard = "loopback guard"
     public static let slotUIDs = "uid per attempt"
 
@@ -54,14 +56,16 @@ public struct IsolationReport: Sendable, Codable, Equatable {
                 ? Layer(name: layer.name, available: false, detail: reason) : layer
         }
         if tier == .minimal && !layers.contains(where: { $0.name == "network isolation" }) {
-            report.layers += Self.minimalGaps(guarded: has(Self.loopbackGuard), landlocked: has(Self.landlock))
+            report.layers += Self.minimalGaps(
+                guarded: has(Self.loopbackGuard), landlocked: has(Self.landlock),
+                privateTemp: has(Self.privateDirectories))
         }
         if tier > .minimal { report.layers.removeAll { Self.minimalOnly.contains($0.name) } }
         return report
     }
 
     /// What the minimal tier still shares with the host, in words.
-    static func minimalGaps(guarded: Bool, landlocked: Bool) -> [Layer] {
+    static func minimalGaps(guarded: Bool, landlocked: Bool, privateTemp: Bool) -> [Layer] {
         [
             Layer(
                 name: "network isolation", available: false,
@@ -72,11 +76,14 @@ public struct IsolationReport: Sendable, Codable, Equatable {
             Layer(name: "pid isolation", available: false, detail: "no pid namespace: host processes are visible"),
             Layer(
                 name: "filesystem isolation", available: false,
-                detail: landlocked
-                    ? "no mount namespace: /tmp and /var/tmp are the host's (not writable; TMPDIR and HOME are"
-                        + " private), /dev/shm is shared"
-                    : "no mount namespace: /tmp, /var/tmp, /dev/shm and host files are shared (TMPDIR and HOME"
-                        + " point at a private directory)"),
+                detail: landlocked && privateTemp
+                    ? "no mount namespace: host files are readable as Landlock allows; /tmp, /var/tmp and /dev/shm"
+                        + " are private by path (the path guard), not by mount"
+                    : landlocked
+                        ? "no mount namespace: /tmp and /var/tmp are the host's (not writable; TMPDIR and HOME are"
+                            + " private), /dev/shm is shared"
+                        : "no mount namespace: /tmp, /var/tmp, /dev/shm and host files are shared (TMPDIR and HOME"
+                            + " point at a private directory)"),
         ]
     }
 }

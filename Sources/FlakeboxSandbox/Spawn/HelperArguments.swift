@@ -22,9 +22,11 @@ struct HelperArguments: Sendable {
     ///   - etc: host directory to bind read-only at `/etc` (namespaced tiers).
     ///   - netGuard: minimal tier: give each attempt a loopback of its own (seccomp notification).
     ///   - landlock: minimal tier: confine reads to the policy's paths, writes to the attempt's own.
+    ///   - privateDirectories: minimal tier: attempts get `PrivateDirectories` (so the shared
+    ///     `/dev/shm` is not granted).
     init(
         policy: Policy, tier: IsolationTier, identity: SandboxIdentity, hasSeccomp: Bool, etc: String?,
-        netGuard: Bool = false, landlock: Bool = false
+        netGuard: Bool = false, landlock: Bool = false, privateDirectories: Bool = false
     ) {
         self.policy = policy
         self.tier = tier
@@ -44,7 +46,7 @@ struct HelperArguments: Sendable {
             args.append("--no-namespaces")
             if netGuard { args.append("--net-guard") }
             if policy.network == .host { args.append("--share-net") }
-            if landlock { args += Self.landlockView(policy) }
+            if landlock { args += Self.landlockView(policy, sharedShm: !privateDirectories) }
         } else {
             args += Self.filesystemView(policy, etc: etc)
         }
@@ -58,16 +60,19 @@ struct HelperArguments: Sendable {
     }
 
     /// What a minimal-tier attempt may read (and, for the harmless devices, write) besides its
-    /// own directories. /dev/shm stays writable and shared: POSIX semaphores need it, and no
-    /// unprivileged mechanism can give each attempt its own (reported in the isolation warning).
-    static func landlockView(_ policy: Policy) -> [String] {
+    /// own directories. Without the path guard's private directories, /dev/shm stays writable and
+    /// shared (POSIX semaphores need it; reported in the isolation warning); with them, the shared
+    /// one is closed, so a path that escapes the rewrite gets EACCES.
+    static func landlockView(_ policy: Policy, sharedShm: Bool = true) -> [String] {
         var args = ["--landlock"]
         for path in policy.filesystem.readOnlyPaths + ["/etc", "/proc", "/dev/random", "/dev/urandom"]
             + passthroughPaths(policy)
         {
             args += ["--landlock-ro", path]
         }
-        for path in ["/dev/null", "/dev/zero", "/dev/full", "/dev/shm"] { args += ["--landlock-rw", path] }
+        for path in ["/dev/null", "/dev/zero", "/dev/full"] + (sharedShm ? ["/dev/shm"] : []) {
+            args += ["--landlock-rw", path]
+        }
         return args
     }
 
@@ -113,11 +118,14 @@ struct HelperArguments: Sendable {
     ///   - writable: minimal tier with Landlock: the attempt's own directories.
     ///   - readable: minimal tier with Landlock: more it may read (the checkout it is a copy of,
     ///     which a virtualenv's scripts name in their `#!` lines).
+    ///   - privateDirectories: minimal tier: the attempt's own `/tmp`, `/var/tmp`, `/dev/shm`.
     func arguments(
         for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String],
-        privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [], readable: [String] = []
+        privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [], readable: [String] = [],
+        privateDirectories: PrivateDirectories? = nil
     ) -> [String] {
         var slot = slotUID.map { ["--uid", "\($0)", "--gid", "\($0)", "--own-uid"] } ?? []
+        slot += privateDirectories?.helperArguments ?? []
         for path in writable { slot += ["--landlock-rw", path] }
         for path in readable { slot += ["--landlock-ro", path] }
         return baseArguments(
