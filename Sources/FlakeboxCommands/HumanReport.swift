@@ -154,6 +154,10 @@ enum HumanReport {
                 "working tree: \(copied) changed or untracked file(s) and \(deleted) deletion(s) tested on top of \(base)"
                     + " (--committed-only tests HEAD alone)")
         }
+        if let timings = summary["timings"] as? [String: Any], timings["checkout_cached"] as? Bool == true {
+            lines.append(
+                "checkout: the prepared checkout of this commit and setup was reused (--no-cache sets up again)")
+        }
         if let reach = summary["seed_reach"] as? [String: Any], let sentence = reach["sentence"] as? String {
             lines.append("seed (\(reach["runner"] as? String ?? "?")): " + printable(sentence))
         }

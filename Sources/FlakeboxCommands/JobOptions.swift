@@ -78,6 +78,11 @@ struct JobOptions: ParsableArguments {
         help: "For a local repository: test HEAD only, without the working tree's uncommitted and untracked changes.")
     var committedOnly = false
 
+    @Flag(
+        name: .customLong("no-cache"),
+        help: "Clone and set up again even when a checkout of this commit and setup is cached, and keep none.")
+    var noCache = false
+
     @Flag(name: .customLong("no-reseed"), help: "Do not reseed the test runner's random generators before each test.")
     var noReseed = false
 

@@ -51,6 +51,7 @@ extension Flakebox {
                     (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(text)
                 })
             runnerOptions.includeWorkingTree = !job.committedOnly
+            runnerOptions.preparedCache = job.noCache ? nil : .standard()
             runnerOptions.pinSeed = true
             let runner = JobRunner(options: runnerOptions)
             let summary: JobSummary

@@ -48,6 +48,7 @@ extension Flakebox {
             let reporter = ProgressLine(mode: .forStandardError(quiet: quiet))
             var options = JobRunner.Options(sandbox: .init(tier: job.tier), progress: { reporter.update($0) })
             options.includeWorkingTree = !job.committedOnly
+            options.preparedCache = job.noCache ? nil : .standard()
             let runner = JobRunner(options: options)
             let summary: JobSummary
             do {

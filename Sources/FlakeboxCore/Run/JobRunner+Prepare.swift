@@ -27,9 +27,30 @@ extension JobRunner {
         } catch {
             throw JobError(.sandbox, "cannot create \(directory): \(error.localizedDescription)")
         }
+        if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
+        if let bytes = input.memoryBytes { try Self.applyMemory(bytes, to: &policy) }
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(policy: policy, options: options.sandbox)
+        } catch {
+            throw JobError(.sandbox, "\(error)")
+        }
+        let adapter = TestRunnerDetector.adapter(for: input.testCommand)
+        let setupPolicy = policy.setupPolicy ?? options.setupPolicy
+        let cacheKey = { (commit: String) -> PreparedCheckoutCache.Key? in
+            guard origin == .commandLine, options.preparedCache != nil else { return nil }
+            return Self.cacheKey(input, commit: commit, sandbox: sandbox, setupPolicy: setupPolicy, adapter: adapter)
+        }
+
         options.progress?(
             JobProgress(phase: .fetching, total: input.runs, completed: 0, failures: 0, running: 0, elapsedSeconds: 0))
         let fetchStarted = ContinuousClock.now
+        // A commit named in full (a replay's) needs no fetch to be found in the cache.
+        if case .commit(let commit)? = try? GitRef.parse(input.ref), let key = cacheKey(commit),
+            let lease = options.preparedCache?.lookup(key)
+        {
+            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted)
+        }
         let fetched: FetchResult
         do {
             fetched = try await RepositoryFetcher.fetch(
@@ -40,14 +61,17 @@ extension JobRunner {
         } catch {
             throw JobError(.fetchFailed, error.message)
         }
+        // Only a checkout that is exactly its commit is kept or reused: a working tree's changes
+        // are not part of the key.
+        let key = fetched.workingTree?.isEmpty == false ? nil : cacheKey(fetched.commit)
+        if let key, let lease = options.preparedCache?.lookup(key) {
+            WorkspaceFiles.removeTree(checkout)
+            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted)
+        }
         let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 
-        if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
-        if let bytes = input.memoryBytes { try Self.applyMemory(bytes, to: &policy) }
-        try Self.writeSupportFiles(TestRunnerDetector.adapter(for: input.testCommand), into: checkout)
-        let sandbox: Sandbox
+        try Self.writeSupportFiles(adapter, into: checkout)
         do {
-            sandbox = try Sandbox(policy: policy, options: options.sandbox)
             try sandbox.adoptWorkspace(checkout)
         } catch {
             throw JobError(.sandbox, "\(error)")
@@ -63,8 +87,7 @@ extension JobRunner {
             let setupSandbox: Sandbox
             do {
                 // The job's policy names its family's setup policy (runpod → runpod-setup).
-                let name = policy.setupPolicy ?? options.setupPolicy
-                setupSandbox = try Sandbox(policy: options.policies.load(name), options: options.sandbox)
+                setupSandbox = try Sandbox(policy: options.policies.load(setupPolicy), options: options.sandbox)
             } catch {
                 throw JobError(.policy, "setup policy: \(error)")
             }
@@ -90,7 +113,12 @@ extension JobRunner {
             sandbox: sandbox, checkout: checkout, commit: fetched.commit,
             venv: venvExists ? "\(policy.filesystem.workspace)/.venv" : nil, pytestRandomly: found.pytestRandomly,
             setup: report, workingTree: fetched.workingTree, cloneSeconds: cloneSeconds,
-            setupSeconds: (ContinuousClock.now - setupStarted).seconds)
+            setupSeconds: (ContinuousClock.now - setupStarted).seconds,
+            cacheable: key.map {
+                PreparedCheckoutCache.Metadata(
+                    key: $0.text, commit: fetched.commit, pytestRandomly: found.pytestRandomly, setup: report,
+                    bytes: 0)
+            })
     }
 
     /// Whether `checkout/.venv` is a virtual environment, judged without following any link the

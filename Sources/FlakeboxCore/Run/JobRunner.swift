@@ -33,6 +33,10 @@ public struct JobRunner: Sendable {
         /// After a flaky job, replay its first failing seed once to say whether the seed controls the
         /// failure (the summary's `seed_control`).
         public var checkSeedControl = true
+        /// Prepared checkouts kept between jobs (the CLI's replays and reruns); nil keeps none.
+        /// Only jobs from the command line use it: a checkout one user prepared is never handed
+        /// to another's job.
+        public var preparedCache: PreparedCheckoutCache?
 
         public init(
             policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
@@ -72,6 +76,10 @@ public struct JobRunner: Sendable {
         var workingTree: WorkingTreeSnapshot?
         var cloneSeconds: Double
         var setupSeconds: Double
+        /// Held while the job runs when the checkout is the cache's.
+        var cacheLease: PreparedCheckoutCache.Lease?
+        /// When the checkout may be kept in the cache after the job: its key and what setup found.
+        var cacheable: PreparedCheckoutCache.Metadata?
     }
 
     /// Runs `input`; a job-level failure (fetch, setup, policy, isolation) throws, a failing test
@@ -83,6 +91,7 @@ public struct JobRunner: Sendable {
         let jobDirectory = JobDirectory.make(in: options.workRoot)
         defer { WorkspaceFiles.removeTree(jobDirectory) }
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
+        defer { prepared.cacheLease?.release() }
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
         let runsEnded = ContinuousClock.now
@@ -102,7 +111,7 @@ public struct JobRunner: Sendable {
             timings: JobTimings(
                 cloneSeconds: prepared.cloneSeconds, setupSeconds: prepared.setupSeconds,
                 runSeconds: (runsEnded - runsStarted).seconds,
-                totalSeconds: (ContinuousClock.now - started).seconds),
+                totalSeconds: (ContinuousClock.now - started).seconds, checkoutCached: prepared.cacheLease != nil),
             setup: prepared.setup, commit: prepared.commit, flakeboxVersion: FlakeboxVersion.current,
             // A snapshot commit exists only in the job's clone: its replay takes the working tree again.
             replayTemplate: options.replayTemplate
@@ -112,7 +121,14 @@ public struct JobRunner: Sendable {
         summaryInput.memoryLimitBytes = prepared.sandbox.policy.limits.memory
         summaryInput.classification = classification
         summaryInput.seedReplay = seedReplay
-        return Summarizer.summarize(summaryInput)
+        let summary = Summarizer.summarize(summaryInput)
+        // Attempts never write to the checkout (each has its own copy or overlay): kept as prepared.
+        if let cache = options.preparedCache, var metadata = prepared.cacheable {
+            metadata.bytes = Int64(
+                clamping: DirectorySize.measure(prepared.checkout, stopAbove: UInt64(clamping: cache.maxBytes)))
+            cache.store(checkout: prepared.checkout, metadata: metadata)
+        }
+        return summary
     }
 
     /// `flakebox replay` with everything that pins the attempt: repo, commit, seed, command.

@@ -119,8 +119,12 @@ public struct JobSummary: Sendable, Equatable, Codable {
         public var setupSeconds: Double
         public var runsSeconds: Double
         public var totalSeconds: Double
+        /// The checkout and its setup were taken from the cache of prepared checkouts (clone and
+        /// setup times are then the lookup's).
+        public var checkoutCached: Bool
 
         enum CodingKeys: String, CodingKey {
+            case checkoutCached = "checkout_cached"
             case cloneSeconds = "clone_s"
             case setupSeconds = "setup_s"
             case runsSeconds = "runs_s"

@@ -8,8 +8,14 @@ public struct JobTimings: Sendable, Equatable, Codable {
     public var runSeconds: Double
     /// The whole job, as the user waited for it.
     public var totalSeconds: Double
+    /// Checkout and setup came from `PreparedCheckoutCache`.
+    public var checkoutCached: Bool
 
-    public init(cloneSeconds: Double = 0, setupSeconds: Double = 0, runSeconds: Double = 0, totalSeconds: Double = 0) {
+    public init(
+        cloneSeconds: Double = 0, setupSeconds: Double = 0, runSeconds: Double = 0, totalSeconds: Double = 0,
+        checkoutCached: Bool = false
+    ) {
+        self.checkoutCached = checkoutCached
         self.cloneSeconds = cloneSeconds
         self.setupSeconds = setupSeconds
         self.runSeconds = runSeconds

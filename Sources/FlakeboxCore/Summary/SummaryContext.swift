@@ -200,7 +200,7 @@ struct SummaryContext {
                 cloneSeconds: SummaryFormat.seconds(timings.cloneSeconds),
                 setupSeconds: SummaryFormat.seconds(timings.setupSeconds),
                 runsSeconds: SummaryFormat.seconds(timings.runSeconds),
-                totalSeconds: SummaryFormat.seconds(timings.totalSeconds)),
+                totalSeconds: SummaryFormat.seconds(timings.totalSeconds), checkoutCached: timings.checkoutCached),
             setup: setup, commit: input.commit, flakeboxVersion: input.flakeboxVersion,
             truncation: JobSummary.Truncation(
                 budgetBytes: input.job.summaryBudgetBytes, jsonBytes: 0, withinBudget: true,
