@@ -76,6 +76,9 @@ final class ProgressLine: Sendable {
         case .fetching: return "fetching the repository…"
         case .setup: return "preparing the checkout…"
         case .summarizing: return "summarizing…"
+        case .sharing:
+            return
+                "interference: the same seeds \(progress.completed) of \(progress.total), several at once in one checkout…"
         case .classifying: return "classifying the failing tests: \(progress.completed) runs alone and in order…"
         case .running:
             var line =
