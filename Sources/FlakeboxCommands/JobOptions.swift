@@ -93,7 +93,7 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Stress mode: CPU and I/O noise beside the test inside each attempt's limits (4 CPU, 1 I/O worker).")
     var stress = false
 
-    @Option(name: .customLong("stress-cpu"), help: "Stress mode with this many CPU workers (0-16).")
+    @Option(name: .customLong("stress-cpu"), help: "Stress mode with this many CPU workers (0-64).")
     var stressCPU: Int?
 
     @Option(name: .customLong("stress-io"), help: "Stress mode with this many I/O workers (0-4).")

@@ -78,7 +78,7 @@ final class ProgressLine: Sendable {
         case .summarizing: return "summarizing…"
         case .sharing:
             return
-                "interference: the same seeds \(progress.completed) of \(progress.total), several at once in one checkout…"
+                "interference: \(progress.completed)/\(progress.total) seeds rerun, \(progress.running) at once in one shared checkout…"
         case .classifying: return "classifying the failing tests: \(progress.completed) runs alone and in order…"
         case .running:
             var line =

@@ -39,7 +39,7 @@ struct ModeFieldsTests {
         #expect(partial.cpuWorkers == BackgroundNoise.standard.cpuWorkers && partial.ioWorkers == 2)
         #expect(Self.problems(#", "stress": "high""#).contains("stress: expected true, false or an object"))
         #expect(Self.problems(#", "stress": 3"#).contains("found a number"))
-        #expect(Self.problems(#", "stress": {"cpu": 17}"#).contains("stress.cpu"))
+        #expect(Self.problems(#", "stress": {"cpu": 65}"#).contains("stress.cpu"))
         #expect(Self.problems(#", "stress": {"cpu": "4"}"#).contains("stress.cpu"))
         #expect(Self.problems(#", "stress": {"disk": 1}"#).contains("stress.disk: unknown field"))
         #expect(Self.problems(#", "stress": {"cpu": 0, "io": 0}"#).contains("no noise at all"))

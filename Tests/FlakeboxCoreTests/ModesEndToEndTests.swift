@@ -102,18 +102,21 @@ struct InterferenceEndToEndTests {
     }
 }
 
-/// A timing test as real suites write them, made robust: it times a busy computation against its
-/// own CPU time (a calibration measured in the same run, not a wall-clock constant), five times,
-/// and fails only when even the best try took over 3× its CPU time in wall time. Unloaded that
-/// ratio is about 1; a loaded 2-core machine rarely starves one process below a third of a core
-/// for all five tries. Under stress, ten processes share the attempt's one-CPU quota, so the test
-/// keeps about a tenth: ratios near 10.
+/// A timing test as real suites write them, made robust: it times a short busy computation against
+/// its own CPU time (a calibration measured in the same run, not a wall-clock constant), five
+/// times, and fails when the median try took over 30× its CPU time in wall time.
+///
+/// Host load slows it as a whole cgroup: unloaded the ratio is about 1.5; with this suite running
+/// in parallel beside other builds on 2 cores (load average 35) it reached 6–14. Noise inside the
+/// attempt divides what the cgroup gets among 66 processes (64 spinners, a writer, the test), under
+/// the policy's one-CPU quota: ratios of 66 and more, whatever the host does. The median, so that
+/// neither one lucky try under stress nor one starved try unloaded decides.
 let timingCheck = """
     import time
 
     def work():
         x = 0
-        for i in range(400000):
+        for i in range(120000):
             x += i * i
         return x
 
@@ -123,9 +126,9 @@ let timingCheck = """
         work()
         c1, w1 = time.thread_time(), time.perf_counter()
         ratios.append((w1 - w0) / max(c1 - c0, 1e-6))
-    best = min(ratios)
+    median = sorted(ratios)[len(ratios) // 2]
     print("wall/cpu ratios", " ".join("%.2f" % r for r in ratios))
-    assert best < 3, "too slow: the computation took %.1fx its CPU time" % best
+    assert median < 30, "too slow: the computation took %.1fx its CPU time" % median
     """
 
 @Suite(
@@ -143,15 +146,16 @@ struct StressEndToEndTests {
             "unloaded: \(results(calm).map { $0["stdout"] as? String ?? "" })")
         #expect(calm["stress"] == nil)
 
-        input.stress = BackgroundNoise(cpuWorkers: 8, ioWorkers: 1)
+        input.stress = BackgroundNoise(cpuWorkers: 64, ioWorkers: 1)
+        input.runs = 2
         let stressed = try await runJob(input)
         #expect(
-            stressed["failures"] as? Int == 3,
+            stressed["failures"] as? Int == 2,
             "under stress: \(results(stressed).map { $0["stdout"] as? String ?? "" })")
         let stress = try #require(stressed["stress"] as? [String: Any])
-        #expect(stress["cpu_workers"] as? Int == 8 && stress["io_workers"] as? Int == 1)
+        #expect(stress["cpu_workers"] as? Int == 64 && stress["io_workers"] as? Int == 1)
         #expect(stress["cpu_limit"] as? Double == 1, "the default policy's quota: \(stress)")
-        #expect((stress["sentence"] as? String)?.contains("8 CPU spinners") == true)
+        #expect((stress["sentence"] as? String)?.contains("64 CPU spinners") == true)
     }
 
     @Test("the noise runs inside the attempt's sandbox as processes of its own, its scratch file unnamed")

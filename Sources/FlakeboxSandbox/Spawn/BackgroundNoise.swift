@@ -10,7 +10,9 @@ public struct BackgroundNoise: Sendable, Equatable, Codable {
     /// The size of each I/O worker's scratch file.
     public var ioBytes: UInt64
 
-    public static let cpuWorkerRange = 0...16
+    /// Up to 64 spinners: enough to starve a test far below what host load does (the launcher's
+    /// own bound).
+    public static let cpuWorkerRange = 0...64
     public static let ioWorkerRange = 0...4
     /// Small enough to fit the default policy's /tmp and memory with the test beside it.
     public static let defaultIOBytes: UInt64 = 8 << 20
