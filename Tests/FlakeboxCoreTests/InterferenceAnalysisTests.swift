@@ -65,14 +65,14 @@ struct InterferenceAnalysisTests {
         let plan = SharedCheckoutPlan(planner: planner, indices: [2, 3])
         #expect(plan.copies.map(\.seed) == [2, 3] && plan.artifacts == ["/workspace/.flakebox-shared/*"])
         let script = plan.command[2]
+        #expect(script.contains(#""$d/0.out""#) && script.contains(#""$d/1.status""#))
+        #expect(plan.environment["_FB_DIR"] == "/workspace/.flakebox-shared")
+        #expect(plan.environment["_FB0_TEST_SEED"] == "2" && plan.environment["_FB1_TEST_SEED"] == "3")
+        #expect(script.contains(#"TEST_SEED="$_FB1_TEST_SEED""#) && script.contains("unset _FB_DIR _FB0_"))
         #expect(
-            script.contains("/workspace/.flakebox-shared/0.out")
-                && script.contains("/workspace/.flakebox-shared/1.status"))
+            plan.environment["_FB0_PYTEST_FLAKEBOX_REPORT"] == "/workspace/.flakebox-shared/0..flakebox-pytest.json")
         #expect(
-            plan.copies[0].environment["PYTEST_FLAKEBOX_REPORT"]
-                == "/workspace/.flakebox-shared/0..flakebox-pytest.json")
-        #expect(
-            plan.copies[1].environment["PYTEST_ADDOPTS"]?.contains("--junitxml=/workspace/.flakebox-shared/1.junit.xml")
+            plan.environment["_FB1_PYTEST_ADDOPTS"]?.contains("--junitxml=/workspace/.flakebox-shared/1.junit.xml")
                 == true)
         #expect(script.hasSuffix("\nwait") && SharedCheckoutPlan.copies(parallelism: 1) == 2)
         #expect(SharedCheckoutPlan.copies(parallelism: 50) == 8)

@@ -22,6 +22,10 @@ public struct SharedCheckoutPlan: Sendable, Equatable {
     public var directory: String
     /// `/bin/sh -c <script>`.
     public var command: [String]
+    /// The copies' variables, each under a name of its own (`_FB0_TEST_SEED`), and the
+    /// directory (`_FB_DIR`): passed as variables, not written into the script, so that the
+    /// sandbox points their workspace paths at the attempt's copy where it has to (minimal tier).
+    public var environment: [String: String]
     public var artifacts: [String]
     public var noise: BackgroundNoise?
 
@@ -32,7 +36,12 @@ public struct SharedCheckoutPlan: Sendable, Equatable {
         copies = indices.enumerated().map { position, index in
             planner.plan(index: index, reportPrefix: "\(directory)/\(position).")
         }
-        command = ["/bin/sh", "-c", Self.script(copies, directory: directory)]
+        command = ["/bin/sh", "-c", Self.script(copies)]
+        var environment = [Self.directoryVariable: directory]
+        for (position, plan) in copies.enumerated() {
+            for (name, value) in plan.environment { environment[Self.variable(name, position: position)] = value }
+        }
+        self.environment = environment
         artifacts = ["\(directory)/*"]
         noise = planner.input.stress
     }
@@ -47,22 +56,30 @@ public struct SharedCheckoutPlan: Sendable, Equatable {
         "\(directory)/\(position).\(kind)"
     }
 
-    /// Starts every copy in the background with its own variables, then waits for all of them.
-    /// Each copy's exit status goes to its `status` file after it ends (a shell reports a copy
-    /// killed by signal N as 128+N).
-    static func script(_ copies: [AttemptPlan], directory: String) -> String {
-        let dir = JobRunner.shellQuote(directory)
-        var lines = ["mkdir -p \(dir) || exit 125"]
+    static let directoryVariable = "_FB_DIR"
+
+    /// Copy `position`'s `name` as the script receives it.
+    static func variable(_ name: String, position: Int) -> String { "_FB\(position)_\(name)" }
+
+    /// Starts every copy in the background with its own variables (taken from its prefixed ones,
+    /// which it then unsets, so no copy sees another's), then waits for all of them. Each copy's
+    /// exit status goes to its `status` file after it ends (a shell reports a copy killed by
+    /// signal N as 128+N).
+    static func script(_ copies: [AttemptPlan]) -> String {
+        let all = copies.enumerated().flatMap { position, plan in
+            plan.environment.keys.sorted().map { variable($0, position: position) }
+        }
+        let unset = "unset \(directoryVariable) " + all.joined(separator: " ")
+        var lines = ["d=\"$\(directoryVariable)\"", "mkdir -p \"$d\" || exit 125"]
         for (position, plan) in copies.enumerated() {
-            let exports = plan.environment.sorted { $0.key < $1.key }
-                .map { "\($0.key)=\(JobRunner.shellQuote($0.value))" }
+            let exports = plan.environment.keys.sorted()
+                .map { "\($0)=\"$\(variable($0, position: position))\"" }
                 .joined(separator: " ")
             let run = plan.command.map(JobRunner.shellQuote).joined(separator: " ")
-            let out = JobRunner.shellQuote(file("out", position: position, directory: directory))
-            let err = JobRunner.shellQuote(file("err", position: position, directory: directory))
-            let status = JobRunner.shellQuote(file("status", position: position, directory: directory))
+            let files = ["out", "err", "status"].map { "\"$d/\(position).\($0)\"" }
             lines.append(
-                "{ (export \(exports); exec \(run)) >\(out) 2>\(err) </dev/null; echo $? >\(status); } &")
+                "{ (export \(exports); \(unset); exec \(run)) >\(files[0]) 2>\(files[1]) </dev/null; "
+                    + "echo $? >\(files[2]); } &")
         }
         lines.append("wait")
         return lines.joined(separator: "\n")

@@ -40,7 +40,7 @@ extension JobRunner {
             let plan = SharedCheckoutPlan(
                 planner: planner, indices: Array(indices[start..<min(start + copies, indices.count)]))
             let request = AttemptRequest(
-                command: plan.command, workspace: prepared.checkout, label: "shared",
+                command: plan.command, environment: plan.environment, workspace: prepared.checkout, label: "shared",
                 timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts, noise: plan.noise)
             let result = await prepared.sandbox.run(request)
             shared += plan.records(from: result, workspace: workspace).map { budget.trim(filter.apply($0)) }

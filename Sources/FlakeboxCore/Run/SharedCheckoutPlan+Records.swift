@@ -10,10 +10,13 @@ extension SharedCheckoutPlan {
     /// removed by a copy's test (a harness-side loss: `sandbox_error`, never a failure).
     /// - Parameter workspace: the workspace path inside the sandbox.
     func records(from result: AttemptResult, workspace: String) -> [AttemptRecord] {
+        // By file name: below the full tier the launcher names the files by their host paths.
         var files: [String: Artifact] = [:]
-        for artifact in result.artifacts { files[artifact.path] = artifact }
+        for artifact in result.artifacts {
+            files[String(artifact.path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")] = artifact
+        }
         return copies.enumerated().map { position, plan in
-            let prefix = "\(directory)/\(position)."
+            let prefix = "\(position)."
             func output(_ kind: String) -> CapturedOutput {
                 let bytes = files[prefix + kind]?.bytes ?? []
                 return CapturedOutput(head: bytes, tail: [], totalBytes: UInt64(bytes.count))
@@ -22,9 +25,9 @@ extension SharedCheckoutPlan {
             copy.stdout = output("out")
             copy.stderr = output("err")
             copy.cpuSeconds = nil
-            copy.artifacts = result.artifacts.compactMap { artifact in
-                guard artifact.path.hasPrefix(prefix) else { return nil }
-                let name = String(artifact.path.dropFirst(prefix.count))
+            copy.artifacts = files.sorted { $0.key < $1.key }.compactMap { file, artifact in
+                guard file.hasPrefix(prefix) else { return nil }
+                let name = String(file.dropFirst(prefix.count))
                 if ["out", "err", "status"].contains(name) { return nil }
                 // The plugin's report is known by its usual name; anything else is JUnit XML.
                 var renamed = artifact

@@ -34,6 +34,8 @@ extension JobSummary {
         /// Tests (from the reports) that failed shared and never alone.
         public var tests: [String]
         public var sandboxErrors: Int
+        /// The first shared run's harness failure, when there was one (stage and errno).
+        public var sandboxError: String?
         public var incompleteReason: String?
         public var sentence: String
 
@@ -45,6 +47,7 @@ extension JobSummary {
             case sharedOnlyFailures = "shared_only_failures"
             case isolatedOnlyFailures = "isolated_only_failures"
             case sandboxErrors = "sandbox_errors"
+            case sandboxError = "sandbox_error"
             case incompleteReason = "incomplete_reason"
         }
 
@@ -70,6 +73,9 @@ extension JobSummary {
             sharedOnlyFailures = sharedOnly.count
             isolatedOnlyFailures = compared.filter { outcome($0) == false && alone[$0.seed] == true }.count
             sandboxErrors = shared.records.filter { $0.result.status == .sandboxError }.count
+            sandboxError = shared.records.first { $0.result.status == .sandboxError }.map {
+                SummaryContext.sandboxError(for: $0.result).message
+            }
             incompleteReason = shared.stopReason
 
             // What a failure alone names is the test's own doing, not the sharing's.
@@ -119,7 +125,7 @@ extension JobSummary {
                 "\(SummaryFormat.count(i.runs, "run")) of the same seeds, \(i.copiesAtOnce) at once in one shared checkout"
             guard i.runs > 0 else {
                 return "Interference was not measured: no shared run had a test outcome"
-                    + (i.incompleteReason.map { " (\($0))" } ?? "") + "."
+                    + ((i.sandboxError ?? i.incompleteReason).map { " (\($0))" } ?? "") + "."
             }
             if i.collides {
                 var text =
