@@ -174,3 +174,27 @@ struct StressEndToEndTests {
         }
     }
 }
+
+@Suite("flakebox run --interference, --stress: flags and the human report")
+struct ModesCommandLineTests {
+    @Test("bad noise is bad input (64), naming the field")
+    func badNoise() async throws {
+        let repo = try TestRepository(files: ["t.sh": "true\n"])
+        let run = try await flakebox(["run", "--repo", repo.path, "--stress-cpu", "99", "--", "sh t.sh"])
+        #expect(run.status == 64 && run.stderr.contains("stress.cpu"), "\(run.stderr)")
+    }
+
+    @Test(
+        "the report has a line for each mode",
+        .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+    func reportLines() async throws {
+        let repo = try TestRepository(files: ["t.sh": "true\n"])
+        let run = try await flakebox([
+            "run", "--repo", repo.path, "--runs", "2", "--parallelism", "2", "--rerun", "0", "--interference",
+            "--stress-cpu", "1", "--stress-io", "0", "--", "sh t.sh",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("interference: No collision seen: 2 runs of the same seeds"), "\(run.stdout)")
+        #expect(run.stdout.contains("Stress: every run had 1 CPU spinner beside the test"), "\(run.stdout)")
+    }
+}
