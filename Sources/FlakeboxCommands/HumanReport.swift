@@ -146,6 +146,14 @@ enum HumanReport {
         if let control = summary["seed_control"] as? [String: Any] {
             lines += seedControlLines(control, advice: advice)
         }
+        if let interference = summary["interference"] as? [String: Any],
+            let sentence = interference["sentence"] as? String, advice?.contains(sentence) != true
+        {
+            lines.append("interference: " + printable(sentence))
+        }
+        if let stress = summary["stress"] as? [String: Any], let sentence = stress["sentence"] as? String {
+            lines.append(printable(sentence))
+        }
         if let tree = summary["working_tree"] as? [String: Any], let copied = tree["copied_files"] as? Int,
             let deleted = tree["deleted_files"] as? Int, copied + deleted > 0
         {

@@ -89,6 +89,21 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Run the tests in an order shuffled by the seed.")
     var shuffle = false
 
+    @Flag(
+        help:
+            "Interference mode: run the same seeds again several at once in one shared checkout, to tell collisions (ports, files, /tmp) from the test's own flakiness."
+    )
+    var interference = false
+
+    @Flag(help: "Stress mode: CPU and I/O noise beside the test inside each attempt's limits (4 CPU, 1 I/O worker).")
+    var stress = false
+
+    @Option(name: .customLong("stress-cpu"), help: "Stress mode with this many CPU workers (0-64).")
+    var stressCPU: Int?
+
+    @Option(name: .customLong("stress-io"), help: "Stress mode with this many I/O workers (0-4).")
+    var stressIO: Int?
+
     @Option(name: .customLong("package"), help: "A pip requirement installed on top of requirements.txt (repeatable).")
     var packages: [String] = []
 
@@ -138,6 +153,15 @@ struct JobOptions: ParsableArguments {
         if submodules { object["submodules"] = true }
         if noReseed { object["reseed"] = false }
         if shuffle { object["shuffle"] = true }
+        if interference { object["interference"] = true }
+        if stressCPU != nil || stressIO != nil {
+            var noise = object["stress"] as? [String: Any] ?? [:]
+            if let stressCPU { noise["cpu"] = stressCPU }
+            if let stressIO { noise["io"] = stressIO }
+            object["stress"] = noise
+        } else if stress {
+            object["stress"] = true
+        }
         if !packages.isEmpty { object["packages"] = (object["packages"] as? [Any] ?? []) + packages }
         if let memory { object["memory"] = memory }
         if !environment.isEmpty {

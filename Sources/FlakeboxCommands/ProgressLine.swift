@@ -76,6 +76,9 @@ final class ProgressLine: Sendable {
         case .fetching: return "fetching the repository…"
         case .setup: return "preparing the checkout…"
         case .summarizing: return "summarizing…"
+        case .sharing:
+            return
+                "interference: \(progress.completed)/\(progress.total) seeds rerun, \(progress.running) at once in one shared checkout…"
         case .classifying: return "classifying the failing tests: \(progress.completed) runs alone and in order…"
         case .running:
             var line =

@@ -10,6 +10,7 @@
 #include "artifact.h"
 #include "landlock.h"
 #include "netguard.h"
+#include "noise.h"
 #include "pathguard.h"
 #include "plan.h"
 #include "report.h"
@@ -232,6 +233,8 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 1;
         if (fb_landlock_apply(plan, 1)) return 1;
     }
+    /* Noise before the command, as children of ours: fb_kill_descendants ends them. */
+    if (fb_noise_start(plan)) return 1;
     int chan[2] = {-1, -1};
     if (plan->net_guard && pipe2(chan, O_CLOEXEC)) return fb_fail("netguard-pipe", errno), 1;
     /* With the net guard the child shares our descriptor table until its execve, so that the

@@ -46,6 +46,7 @@ static const char usage[] =
     "  --cgroup-procs PATH       join this cgroup (its cgroup.procs file) before dropping privileges\n"
     "  --oom-score-adj N         (default 1000: the sandbox dies before the supervisor)\n"
     "  --chdir DIR\n"
+    "  --noise CPU IO IO_BYTES   stress: CPU spinners and I/O writers beside the command, in its cgroups\n"
     "  --setenv NAME=VALUE       the command's environment is exactly the --setenv entries\n";
 
 static int parse_fd(const char *s, int *out) {
@@ -343,6 +344,16 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < -1000 || v > 1000) goto bad;
             plan->oom_score_adj = (int)v;
+        } else if (strcmp(a, "--noise") == 0) {
+            NEED(3);
+            uint64_t cpu, io, bytes;
+            if (parse_u64(argv[i + 1], &cpu) || parse_u64(argv[i + 2], &io) || parse_u64(argv[i + 3], &bytes))
+                goto bad;
+            if (cpu > 64 || io > 16 || bytes < 4096 || bytes > (1ull << 30)) goto bad;
+            plan->noise_cpu = (unsigned)cpu;
+            plan->noise_io = (unsigned)io;
+            plan->noise_io_bytes = bytes;
+            i += 3;
         } else if (strcmp(a, "--chdir") == 0) {
             NEED(1);
             plan->chdir = argv[++i];

@@ -89,6 +89,11 @@ struct fb_plan {
     const char *chdir;
     int oom_score_adj;
 
+    /* stress mode: noise workers beside the command (see noise.h) */
+    unsigned noise_cpu;
+    unsigned noise_io;
+    uint64_t noise_io_bytes;
+
     /* channels */
     int report_fd;   /* status records; -1: human-readable lines on stderr */
     int lifeline_fd; /* POLLHUP = the supervisor is gone */

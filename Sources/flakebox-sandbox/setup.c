@@ -8,6 +8,7 @@
 #include "artifact.h"
 #include "landlock.h"
 #include "netguard.h"
+#include "noise.h"
 #include "report.h"
 
 #include <dirent.h>
@@ -345,7 +346,7 @@ static int build_root(struct fb_plan *plan) {
     return 0;
 }
 
-static int drop_capabilities(void) {
+int fb_drop_capabilities(void) {
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
@@ -411,7 +412,7 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     }
     /* Everything above 2 closes at execve: the report pipe stays usable until then. */
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)) return fb_fail("close_range", errno), 127;
-    if (drop_capabilities()) return 127;
+    if (fb_drop_capabilities()) return 127;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 127;
     /* Before the policy's filter, which may refuse seccomp(2) itself. */
     /* Landlock first: it opens and closes descriptors, and after the net guard's hand-over the
@@ -461,6 +462,8 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     char go;
     if (read(go_fd, &go, 1) != 1) return 1;
     close(go_fd);
+    /* Stress noise first, so the test meets it from its first instruction. */
+    if (fb_noise_start(plan)) return 1;
     pid_t worker = fork();
     if (worker < 0) return fb_fail("fork", errno), 1;
     if (worker == 0) _exit(fb_worker_exec(plan, 1));
@@ -469,7 +472,7 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
      * report and artifact pipes. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close_all_but(plan->report_fd, plan->artifact_fd);
-    drop_capabilities();
+    fb_drop_capabilities();
     for (;;) {
         int status;
         pid_t w = waitpid(-1, &status, 0);

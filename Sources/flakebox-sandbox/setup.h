@@ -12,6 +12,9 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd);
 /* Drops what is left of privilege, installs seccomp last and execs the command. nested != 0: first
  * enter a nested user + mount namespace, which locks every mount made during setup. */
 int fb_worker_exec(struct fb_plan *plan, int nested);
+/* Drops every capability (bounding, ambient, effective, permitted). Returns 0, or -1 after
+ * reporting the stage. */
+int fb_drop_capabilities(void);
 /* Kills the process `root` (if > 0) and every descendant that reparented to us; reaps them all. */
 void fb_kill_descendants(pid_t root);
 

@@ -20,7 +20,7 @@ extension JobInput {
             "repo", "test_command", "runs", "parallelism", "ref", "setup_command", "timeout_s", "deadline_s", "env",
             "seed_start", "stop_after_failures", "policy", "output_limit_bytes", "junit_xml", "summary_budget_bytes",
             "submodules", "rerun",
-        ] + flakeFieldNames + outputFilterFieldNames
+        ] + flakeFieldNames + outputFilterFieldNames + modeFieldNames
 
     /// Variables flakebox sets itself; a job may not override them.
     public static let reservedVariables: Set<String> = [
@@ -107,6 +107,7 @@ extension JobInput {
         input.rerun = r.integer("rerun", in: 0...50).map(Int.init) ?? input.rerun
         parseFlakeFields(&r, into: &input)
         parseOutputFilterFields(&r, into: &input)
+        parseModeFields(&r, into: &input)
         if let stop = input.stopAfterFailures, stop > input.runs {
             r.fail("stop_after_failures", "\(stop) is more than runs (\(input.runs))")
         }

@@ -51,6 +51,13 @@ public struct JobInput: Sendable, Equatable {
     public var failurePattern: OutputPattern? = nil
     /// A failing attempt whose output matches does not count as a failure (go `stress -ignore`).
     public var ignorePattern: OutputPattern? = nil
+    /// After the isolated runs, the same runs (same seeds) again several at once in one shared
+    /// sandbox and checkout, as a one-checkout worker ran them: what fails only there collides
+    /// when run in parallel (see `InterferenceAnalysis`).
+    public var interference: Bool = false
+    /// Stress mode: CPU and I/O noise beside the test in every attempt, inside its sandbox and
+    /// cgroup limits; nil: none.
+    public var stress: BackgroundNoise? = nil
 
     public init(
         repo: String, testCommand: String, runs: Int = 10, parallelism: Int = 1, ref: String? = nil,

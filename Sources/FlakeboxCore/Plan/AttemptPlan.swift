@@ -1,3 +1,5 @@
+import FlakeboxSandbox
+
 /// What one attempt runs: decided by `AttemptPlanner` before it is scheduled.
 public struct AttemptPlan: Sendable, Equatable {
     public var attempt: Int
@@ -9,4 +11,6 @@ public struct AttemptPlan: Sendable, Equatable {
     public var artifacts: [String]
     public var shuffle: Bool
     public var reseed: Bool
+    /// Stress mode's noise beside the command; nil: none.
+    public var noise: BackgroundNoise? = nil
 }

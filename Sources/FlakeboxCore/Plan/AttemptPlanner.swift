@@ -30,7 +30,9 @@ public struct AttemptPlanner: Sendable {
     }
 
     /// The plan of the `index`th attempt of the job (0-based).
-    public func plan(index: Int) -> AttemptPlan {
+    /// - Parameter reportPrefix: attempts share one workspace (interference mode): the path
+    ///   prefix of this attempt's own reports.
+    public func plan(index: Int, reportPrefix: String? = nil) -> AttemptPlan {
         let offset = pinned ? 0 : index
         let seed = input.seedStart + UInt64(offset)
         let attempt = firstAttempt + offset
@@ -43,7 +45,7 @@ public struct AttemptPlanner: Sendable {
             for: AttemptPlanContext(
                 testCommand: input.testCommand, seed: seed, attempt: attempt, workspace: workspace,
                 jobJUnitPath: input.junitXML, reseed: input.reseed, shuffle: input.shuffle, environment: env,
-                pytestRandomly: pytestRandomly))
+                pytestRandomly: pytestRandomly, reportPrefix: reportPrefix))
         env.merge(share.environment) { _, new in new }
         if let venv {
             env["VIRTUAL_ENV"] = venv
@@ -51,6 +53,6 @@ public struct AttemptPlanner: Sendable {
         }
         return AttemptPlan(
             attempt: attempt, seed: seed, command: ["/bin/sh", "-c", share.command], environment: env,
-            artifacts: share.artifacts, shuffle: input.shuffle, reseed: input.reseed)
+            artifacts: share.artifacts, shuffle: input.shuffle, reseed: input.reseed, noise: input.stress)
     }
 }

@@ -22,7 +22,8 @@ public struct GoTestAdapter: TestRunnerAdapter {
         if attempt.shuffle { flags.append("-shuffle=\(attempt.seed)") }
         return AttemptContribution(
             command: attempt.testCommand, environment: ["GOFLAGS": flags.joined(separator: " ")],
-            artifacts: attempt.jobJUnitPath.map { ["\(attempt.workspace)/\($0)"] } ?? [])
+            artifacts: attempt.reportPrefix == nil
+                ? attempt.jobJUnitPath.map { ["\(attempt.workspace)/\($0)"] } ?? [] : [])
     }
 
     public func listCommand(testCommand: String) -> String? { "go test -list '.*' ./..." }

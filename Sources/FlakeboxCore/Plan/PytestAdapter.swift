@@ -30,14 +30,17 @@ public struct PytestAdapter: TestRunnerAdapter {
         let workspace = attempt.workspace
         var options = ["-p \(PytestPlugin.moduleName)"]
         var artifacts: [String] = []
+        // Attempts sharing a workspace each write their own reports; a path the job names is
+        // one for all of them, so none is read then.
+        let report = attempt.sharedReportPath(Self.reportName) ?? Self.reportPath(workspace: workspace)
         if let junit = attempt.jobJUnitPath {
-            artifacts.append("\(workspace)/\(junit)")
-        } else if let junit = junitPath(workspace: workspace) {
+            if attempt.reportPrefix == nil { artifacts.append("\(workspace)/\(junit)") }
+        } else if let junit = attempt.sharedReportPath("junit.xml") ?? junitPath(workspace: workspace) {
             options.append("--junitxml=\(junit)")
             artifacts.append(junit)
         }
         if attempt.pytestRandomly { options.append("-p randomly --randomly-seed=\(attempt.seed % 4_294_967_296)") }
-        artifacts.append(Self.reportPath(workspace: workspace))
+        artifacts.append(report)
         let pluginPath = "\(workspace)/\(Self.pluginDirectory)"
         return AttemptContribution(
             command: attempt.testCommand,
@@ -46,7 +49,7 @@ public struct PytestAdapter: TestRunnerAdapter {
                 "PYTHONPATH": [pluginPath, env["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":"),
                 "PYTEST_FLAKEBOX_RESEED": attempt.reseed ? "1" : "0",
                 "PYTEST_FLAKEBOX_SHUFFLE": attempt.shuffle ? "1" : "0",
-                "PYTEST_FLAKEBOX_REPORT": Self.reportPath(workspace: workspace),
+                "PYTEST_FLAKEBOX_REPORT": report,
             ],
             artifacts: artifacts)
     }

@@ -33,6 +33,14 @@ public struct AttemptPlanContext: Sendable, Equatable {
     public var environment: [String: String]
     /// pytest-randomly is installed in the checkout's interpreter.
     public var pytestRandomly: Bool
+    /// When several attempts share one workspace (interference mode), the path prefix of this
+    /// attempt's own reports (`/workspace/.flakebox-shared/3.`); nil: the adapter's usual paths.
+    public var reportPrefix: String? = nil
+
+    /// `name` after `reportPrefix` (`…/3.junit.xml`); nil when attempts do not share a workspace.
+    public func sharedReportPath(_ name: String) -> String? {
+        reportPrefix.map { $0 + name }
+    }
 }
 
 /// One adapter's share of an attempt.

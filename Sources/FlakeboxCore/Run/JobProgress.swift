@@ -2,7 +2,8 @@
 public struct JobProgress: Sendable, Equatable {
     public enum Phase: String, Sendable {
         /// `completed` counts the classification phase's runs (after the attempts; see `Classifier`).
-        case fetching, setup, running, classifying, summarizing
+        /// `sharing`: interference mode's runs in one shared checkout; `completed` counts them.
+        case fetching, setup, running, classifying, sharing, summarizing
     }
 
     public var phase: Phase

@@ -91,6 +91,6 @@ extension JobRunner {
     static func request(for plan: AttemptPlan, input: JobInput, prepared: Prepared) -> AttemptRequest {
         AttemptRequest(
             command: plan.command, environment: plan.environment, workspace: prepared.checkout, label: "attempt",
-            timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts)
+            timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts, noise: plan.noise)
     }
 }

@@ -48,7 +48,8 @@ extension JobRunner {
             }
             let request = AttemptRequest(
                 command: ["/bin/sh", "-c", input.testCommand], environment: environment, workspace: checkout,
-                label: "classify", timeoutSeconds: input.timeoutSeconds, artifacts: patterns + [reportPath])
+                label: "classify", timeoutSeconds: input.timeoutSeconds, artifacts: patterns + [reportPath],
+                noise: input.stress)
             await slots.acquire()
             let result = await sandbox.run(request)
             await slots.release()

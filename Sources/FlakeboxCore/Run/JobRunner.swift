@@ -98,6 +98,7 @@ public struct JobRunner: Sendable {
         let deadline = input.deadlineSeconds.map { runsStarted + .milliseconds(Int64($0 * 1000)) }
         let seedReplay = await replayFirstFailure(
             input, prepared: prepared, records: outcome.records, deadline: deadline)
+        let shared = await runShared(input, prepared: prepared, records: outcome.records, deadline: deadline)
         let classification = await classify(
             input, prepared: prepared, records: outcome.records, deadline: deadline)
         options.progress?(
@@ -121,6 +122,8 @@ public struct JobRunner: Sendable {
         summaryInput.memoryLimitBytes = prepared.sandbox.policy.limits.memory
         summaryInput.classification = classification
         summaryInput.seedReplay = seedReplay
+        summaryInput.sharedRuns = shared
+        summaryInput.cpuLimit = prepared.sandbox.policy.limits.cpus
         let summary = Summarizer.summarize(summaryInput)
         // Attempts never write to the checkout (each has its own copy or overlay): kept as prepared.
         if let cache = options.preparedCache, var metadata = prepared.cacheable {
@@ -140,6 +143,12 @@ public struct JobRunner: Sendable {
         // What changes the run: a replay without it would not be the same attempt.
         if !input.reseed { words.append("--no-reseed") }
         if input.shuffle { words.append("--shuffle") }
+        if let noise = input.stress {
+            words.append("--stress")
+            if noise != .standard {
+                words += ["--stress-cpu", "\(noise.cpuWorkers)", "--stress-io", "\(noise.ioWorkers)"]
+            }
+        }
         for package in input.packages { words += ["--package", shellQuote(package)] }
         if let memory = input.memoryBytes { words += ["--memory", "\(memory)"] }
         words += ["--seed", "{seed}", "--attempt", "{attempt}", "--", shellQuote(input.testCommand)]

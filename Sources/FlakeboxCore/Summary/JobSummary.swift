@@ -73,6 +73,10 @@ public struct JobSummary: Sendable, Equatable, Codable {
     /// A flaky job's first failing seed replayed: does the seed control the failure? Null when not
     /// checked (not flaky, cancelled, past the deadline, or the replay hit a harness failure).
     public var seedControl: SeedControl? = nil
+    /// Interference mode: do the failures come from runs sharing a checkout? Absent when off.
+    public var interference: Interference? = nil
+    /// Stress mode: the noise every run had beside it. Absent when off.
+    public var stress: Stress? = nil
 
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
@@ -178,6 +182,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case classification
         case filteredFailures = "filtered_failures"
         case seedControl = "seed_control"
+        case interference
+        case stress
     }
 
     /// Every key is written; absent values as `null`.
@@ -216,6 +222,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encodeIfPresent(classification, forKey: .classification)
         try container.encodeIfPresent(filteredFailures, forKey: .filteredFailures)
         try container.encode(seedControl, forKey: .seedControl)
+        try container.encodeIfPresent(interference, forKey: .interference)
+        try container.encodeIfPresent(stress, forKey: .stress)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

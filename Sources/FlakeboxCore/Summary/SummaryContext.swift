@@ -25,6 +25,8 @@ struct SummaryContext {
     let profiles: [OutputBudgetAllocator.Profile]
     let seedReach: JobSummary.SeedReach
     let seedControl: JobSummary.SeedControl?
+    let interference: JobSummary.Interference?
+    let stress: JobSummary.Stress?
 
     /// Statuses that are a test's failure.
     static let failureStatuses: Set<AttemptStatus> = [.failed, .signaled, .timeout, .oom, .outputLimit]
@@ -101,9 +103,16 @@ struct SummaryContext {
         } else {
             seedControl = nil
         }
+        let interference = input.sharedRuns.map { JobSummary.Interference(isolated: input.records, shared: $0) }
+        self.interference = interference
+        stress = input.job.stress.map {
+            JobSummary.Stress($0, cpuLimit: input.cpuLimit, memoryLimit: input.memoryLimitBytes)
+        }
         let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        // A collision explains the failures a user saw elsewhere: said first.
         advice =
-            SummaryAdvice(
+            (interference.flatMap { $0.collides ? $0.sentence + " " : nil } ?? "")
+            + SummaryAdvice(
                 verdict: verdict, failures: failures, testOutcomes: testOutcomes, sandboxErrors: sandboxErrors,
                 timeouts: counts[AttemptStatus.timeout.rawValue] ?? 0, failureRate: failureRate,
                 firstFailingSeed: firstFailing?.seed, replay: replay, topSignatureCount: clusters.first?.count,
@@ -212,6 +221,8 @@ struct SummaryContext {
                     seconds: SummaryFormat.seconds($0.seconds))
             }, seedControl: seedControl)
 
+        summary.interference = interference
+        summary.stress = stress
         if input.job.failurePattern != nil || input.job.ignorePattern != nil {
             summary.filteredFailures = records.filter { $0.filtered != nil }.count
         }

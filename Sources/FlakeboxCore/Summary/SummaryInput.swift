@@ -39,6 +39,10 @@ public struct SummaryInput: Sendable {
     public var classification: ClassificationReport?
     /// A flaky job's first failing seed replayed (`JobRunner.replayFirstFailure`); nil when not checked.
     public var seedReplay: SeedReplay? = nil
+    /// Interference mode's runs in one shared checkout; nil when the job did not ask.
+    public var sharedRuns: SharedRuns? = nil
+    /// The attempts' CPU quota (cores), which stress noise shares with the test.
+    public var cpuLimit: Double? = nil
 
     /// - Parameters:
     ///   - replayTemplate: see `replayTemplate`; nil: `defaultReplayTemplate(testCommand: job.testCommand)`.

@@ -45,6 +45,23 @@ public enum SummaryStatistics {
         return sorted[min(max(rank - 1, 0), sorted.count - 1)]
     }
 
+    /// Fisher's exact test, one-sided: the chance of `failuresA` or more failures in group A when
+    /// both groups fail at the same rate (the failures spread over the runs at random).
+    /// - Returns: a p-value in 0...1; 1 when a group is empty.
+    public static func fisherOneSided(failuresA: Int, runsA: Int, failuresB: Int, runsB: Int) -> Double {
+        guard runsA > 0, runsB > 0 else { return 1 }
+        let total = runsA + runsB
+        let failures = failuresA + failuresB
+        func logChoose(_ n: Int, _ k: Int) -> Double {
+            lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
+        }
+        var p = 0.0
+        for a in failuresA...min(failures, runsA) where failures - a <= runsB {
+            p += exp(logChoose(runsA, a) + logChoose(runsB, failures - a) - logChoose(total, failures))
+        }
+        return min(p, 1)
+    }
+
     /// The arithmetic mean; nil for no samples.
     public static func mean(_ samples: [Double]) -> Double? {
         guard !samples.isEmpty else { return nil }

@@ -23,11 +23,13 @@ public struct AttemptRequest: Sendable {
     /// Files to bring back after the command exits (JUnit XML): absolute paths inside the
     /// sandbox, wildcards allowed in the last component. Read as untrusted data, with caps.
     public var artifacts: [String]
+    /// Stress mode: load started beside the command, inside the sandbox; nil: none.
+    public var noise: BackgroundNoise?
 
     public init(
         command: [String], environment: [String: String] = [:], workspace: String,
         workspaceMode: WorkspaceMode = .overlay, label: String = "attempt", timeoutSeconds: Double? = nil,
-        artifacts: [String] = []
+        artifacts: [String] = [], noise: BackgroundNoise? = nil
     ) {
         self.command = command
         self.environment = environment
@@ -36,5 +38,6 @@ public struct AttemptRequest: Sendable {
         self.label = label
         self.timeoutSeconds = timeoutSeconds
         self.artifacts = artifacts
+        self.noise = noise
     }
 }

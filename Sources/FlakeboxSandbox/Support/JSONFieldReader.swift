@@ -49,6 +49,10 @@ public struct JSONFieldReader {
         return value
     }
 
+    /// The value as it is, for a field of more than one shape (`stress`: a boolean or an object);
+    /// nil when absent or null.
+    public mutating func value(_ key: String) -> Any? { raw(key) }
+
     public mutating func string(_ key: String) -> String? {
         guard let value = raw(key) else { return nil }
         guard let string = value as? String else {
