@@ -94,6 +94,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The parsers that read hostile bytes, for libFuzzer (`scripts/fuzz.sh`), or replaying
+        // files in an ordinary build (the committed corpora, in the tests).
+        .executableTarget(
+            name: "flakebox-fuzz",
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox"],
+            swiftSettings: swiftSettings
+        ),
         // What more than one test target uses (a git repository made for a test).
         .target(
             name: "FlakeboxTestSupport",
@@ -103,7 +110,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FlakeboxCoreTests",
-            dependencies: ["FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox", "flakebox"],
+            dependencies: [
+                "FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox", "flakebox",
+                "flakebox-fuzz",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

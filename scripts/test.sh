@@ -48,6 +48,10 @@ if [ "$(id -u)" -eq 0 ]; then
   grep -q "Test run with .* passed" .build/test-rootless.log
 fi
 
+# libFuzzer over the parsers that read hostile bytes, 20 s each from the committed corpora (the
+# tests replay those corpora on every run too).
+scripts/fuzz.sh
+
 # The RunPod image's steps, as its Dockerfile runs them (no Docker engine here): the runtime
 # packages, the release build with the static Swift runtime staged as the image lays it out, and
 # the smoke test of that tree (ldd, doctor, the worker's local test mode on the bundled example).
