@@ -155,7 +155,7 @@ struct CommandLinePatternInputTests {
     @Test("doctor --json writes snake_case keys only")
     func doctorKeys() async throws {
         let run = try await flakebox(["doctor", "--json"])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), "\(run.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
         let keys = Self.keys(object)
         #expect(keys.contains("cgroups_usable"))
         #expect(keys.allSatisfy(Self.isSnakeCase), "\(keys.filter { !Self.isSnakeCase($0) })")
@@ -170,7 +170,7 @@ struct CommandLinePatternInputTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = try await flakebox(["exec", "--workspace", directory, "--json", "--", "echo hi"])
         #expect(run.status == 0, "\(run.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), "\(run.stdout)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
         let keys = Self.keys(object)
         #expect(keys.contains("exit_code") && keys.contains("wall_seconds"), "\(keys)")
         #expect(keys.allSatisfy(Self.isSnakeCase), "\(keys.filter { !Self.isSnakeCase($0) })")

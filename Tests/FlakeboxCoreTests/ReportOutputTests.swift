@@ -81,7 +81,7 @@ struct ReportOutputTests {
     @Test("GitHub Actions: a step summary and one annotation per failing test")
     func github() async throws {
         let summaryFile = NSTemporaryDirectory() + "flakebox-step-summary-\(UUID().uuidString.prefix(8)).md"
-        FileManager.default.createFile(atPath: summaryFile, contents: Data("# earlier step\n".utf8))
+        _ = FileManager.default.createFile(atPath: summaryFile, contents: Data("# earlier step\n".utf8))
         defer { try? FileManager.default.removeItem(atPath: summaryFile) }
         let run = try await Self.run(
             [], environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summaryFile])

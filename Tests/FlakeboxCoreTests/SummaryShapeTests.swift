@@ -159,9 +159,10 @@ struct SummaryShapeTests {
         #expect((isolation["layers"] as? [[String: Any]])?.count == 2)
         let timings = try #require(object["timings"] as? [String: Any])
         #expect(timings.count == 5 && timings["checkout_cached"] as? Bool == false)
-        #expect(timings.compactMapValues { $0 as? Double }.filter { $0.key != "checkout_cached" } == [
-            "clone_s": 1.5, "setup_s": 2, "runs_s": 10, "total_s": 13.5,
-        ])
+        #expect(
+            timings.compactMapValues { $0 as? Double }.filter { $0.key != "checkout_cached" } == [
+                "clone_s": 1.5, "setup_s": 2, "runs_s": 10, "total_s": 13.5,
+            ])
     }
 
     @Test func everyDocumentedTopLevelKeyIsPresent() throws {
