@@ -28,8 +28,8 @@ struct JestAdapterTests {
             plan.environment["NODE_OPTIONS"]
                 == "--max-old-space-size=512 --require /workspace/.flakebox-jest/preload.cjs")
         #expect(plan.environment["TEST_SEED"] == "3000000001")
-        #expect(plan.environment["FLAKEBOX_JEST_SEED"] == "\(3_000_000_001 % 2_147_483_648)")
-        #expect(plan.environment["FLAKEBOX_JEST_SHUFFLE"] == "1")
+        #expect(plan.environment["JEST_FLAKEBOX_SEED"] == "\(3_000_000_001 % 2_147_483_648)")
+        #expect(plan.environment["JEST_FLAKEBOX_SHUFFLE"] == "1")
         #expect(plan.artifacts.contains("/workspace/.flakebox-jest-results.json"))
         #expect(JestAdapter().supportFiles.map(\.path) == [".flakebox-jest/preload.cjs"])
     }

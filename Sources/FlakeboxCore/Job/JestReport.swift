@@ -45,11 +45,12 @@ public enum JestReport {
         return Array(xml.utf8)
     }
 
-    /// What the preload says it did; nil when it is not the preload's note.
+    /// What the preload says it did; nil when it is not the preload's note, or when the preload
+    /// found no seed to pass (then the seed did not reach this attempt's Jest).
     public static func runnerReport(_ bytes: [UInt8]) -> RunnerReport? {
         guard bytes.count <= 64 << 10,
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            object["plugin"] as? String == "flakebox_jest"
+            object["plugin"] as? String == "flakebox_jest", object["seeded"] as? Bool != false
         else { return nil }
         return RunnerReport(
             sessions: 1, reseededBy: nil, generators: [],

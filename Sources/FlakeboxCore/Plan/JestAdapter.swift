@@ -43,10 +43,10 @@ public struct JestAdapter: TestRunnerAdapter {
                 "NODE_OPTIONS": ([attempt.environment["NODE_OPTIONS"]].compactMap { $0 } + [preload])
                     .joined(separator: " "),
                 // Jest takes seeds in -2^31 ..< 2^31; small seeds are TEST_SEED itself.
-                "FLAKEBOX_JEST_SEED": "\(attempt.seed % 2_147_483_648)",
-                "FLAKEBOX_JEST_SHUFFLE": attempt.shuffle ? "1" : "0",
-                "FLAKEBOX_JEST_REPORT": "\(workspace)/\(Self.reportName)",
-                "FLAKEBOX_JEST_INFO": "\(workspace)/\(Self.infoName)",
+                "JEST_FLAKEBOX_SEED": "\(attempt.seed % 2_147_483_648)",
+                "JEST_FLAKEBOX_SHUFFLE": attempt.shuffle ? "1" : "0",
+                "JEST_FLAKEBOX_REPORT": "\(workspace)/\(Self.reportName)",
+                "JEST_FLAKEBOX_INFO": "\(workspace)/\(Self.infoName)",
             ],
             artifacts: artifacts)
     }

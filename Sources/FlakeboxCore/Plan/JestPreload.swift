@@ -27,16 +27,18 @@ enum JestPreload {
           const has = (flag) => args.some((a) => a === flag || a.startsWith(flag + '='));
           const added = [];
           const ownSeed = has('--seed');
-          if (!ownSeed) added.push('--seed=' + env.FLAKEBOX_JEST_SEED);
-          const shuffle = env.FLAKEBOX_JEST_SHUFFLE === '1';
+          // A seed flakebox did not pass (the variable lost on the way) is left to Jest, and said.
+          const seed = /^[0-9]{1,10}$/.test(env.JEST_FLAKEBOX_SEED || '') ? env.JEST_FLAKEBOX_SEED : null;
+          if (!ownSeed && seed !== null) added.push('--seed=' + seed);
+          const shuffle = env.JEST_FLAKEBOX_SHUFFLE === '1';
           const randomize = has('--randomize') || (shuffle && randomizeKnown);
           if (shuffle && randomizeKnown && !has('--randomize')) added.push('--randomize');
           if (!has('--ci')) added.push('--ci');
-          if (!has('--json') && !has('--outputFile')) added.push('--json', '--outputFile=' + env.FLAKEBOX_JEST_REPORT);
+          if (!has('--json') && !has('--outputFile')) added.push('--json', '--outputFile=' + env.JEST_FLAKEBOX_REPORT);
           process.argv.splice(2, 0, ...added);
           try {
-            fs.writeFileSync(env.FLAKEBOX_JEST_INFO, JSON.stringify({
-              plugin: 'flakebox_jest', jest: version.slice(0, 40), own_seed: ownSeed, randomize: randomize,
+            fs.writeFileSync(env.JEST_FLAKEBOX_INFO, JSON.stringify({
+              plugin: 'flakebox_jest', jest: version.slice(0, 40), own_seed: ownSeed, seeded: seed !== null || ownSeed, randomize: randomize,
               randomize_known: randomizeKnown, added: added.slice(0, 8),
             }));
           } catch (e) {}
