@@ -6,15 +6,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 # What only the tests need: xmllint checks the JUnit output against a schema, headless Chromium
-# renders the HTML report, Go runs the `go test` adapter's end-to-end test.
-test_packages=(libxml2-utils chromium golang-go)
+# renders the HTML report, Go and Jest run the `go test` and Jest adapters' end-to-end tests.
+test_packages=(libxml2-utils chromium golang-go jest)
 missing=()
 for p in "${test_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  extra=()
+  # Debian's jest depends on node-types-node, which Debian's nodejs provides and NodeSource's
+  # (this image's Node 20) does not: a placeholder package stands in for those TypeScript typings,
+  # which running Jest never reads.
+  if [[ " ${missing[*]} " == *" jest "* ]] && ! apt-get install -s -qq --no-install-recommends jest >/dev/null 2>&1; then
+    shim=$(mktemp -d /tmp/flakebox-node-types.XXXXXX)
+    mkdir -p "$shim/pkg/DEBIAN"
+    printf '%s\n' "Package: node-types-node" "Version: 18.18.14~0flakebox" "Architecture: all" \
+      "Maintainer: flakebox tests <root@localhost>" \
+      "Description: placeholder for @types/node (NodeSource's nodejs does not provide it)" >"$shim/pkg/DEBIAN/control"
+    dpkg-deb --build "$shim/pkg" "$shim/node-types-node.deb" >/dev/null
+    extra+=("$shim/node-types-node.deb")
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${extra[@]}" "${missing[@]}" >/dev/null
+  [ -z "${shim:-}" ] || rm -rf "$shim"
 fi
 scripts/lint.sh
 swift build --build-tests

@@ -25,6 +25,7 @@ extension JobInput {
     /// Variables flakebox sets itself; a job may not override them.
     public static let reservedVariables: Set<String> = [
         "TEST_SEED", "ATTEMPT", "PYTEST_FLAKEBOX_RESEED", "PYTEST_FLAKEBOX_SHUFFLE", "PYTEST_FLAKEBOX_REPORT",
+        "JEST_FLAKEBOX_SEED", "JEST_FLAKEBOX_SHUFFLE", "JEST_FLAKEBOX_REPORT", "JEST_FLAKEBOX_INFO",
     ]
 
     /// Parses and validates a job from JSON text, collecting every problem.

@@ -16,6 +16,8 @@ public struct RunnerReport: Sendable, Equatable {
     public var order: [String]
     /// How many tests started.
     public var orderTotal: Int
+    /// Jest's version, when the report is the Jest preload's note.
+    public var jestVersion: String?
 
     public static let maximumOrder = 1000
     static let knownGenerators: Set<String> = ["random", "numpy", "faker", "factory_boy"]
@@ -23,7 +25,7 @@ public struct RunnerReport: Sendable, Equatable {
 
     public init(
         sessions: Int, reseededBy: String?, generators: [String], shuffledBy: String?, order: [String],
-        orderTotal: Int
+        orderTotal: Int, jestVersion: String? = nil
     ) {
         self.sessions = sessions
         self.reseededBy = reseededBy
@@ -31,6 +33,7 @@ public struct RunnerReport: Sendable, Equatable {
         self.shuffledBy = shuffledBy
         self.order = order
         self.orderTotal = orderTotal
+        self.jestVersion = jestVersion
     }
 
     /// The artifact it is read from.
@@ -66,13 +69,18 @@ public struct RunnerReport: Sendable, Equatable {
 }
 
 extension AttemptRecord {
-    /// The record of a finished attempt, its artifacts sorted: the plugin's report, and the rest
-    /// as JUnit XML.
+    /// The record of a finished attempt, its artifacts sorted: the plugin's report (pytest's, or the
+    /// Jest preload's note), Jest's results as JUnit XML, and the rest as JUnit XML.
     public static func collecting(attempt: Int, seed: UInt64, result: AttemptResult) -> AttemptRecord {
         var record = AttemptRecord(attempt: attempt, seed: seed, result: result)
         for artifact in result.artifacts {
             if RunnerReport.isReport(artifact) {
                 record.runnerReport = RunnerReport.parse(artifact.bytes)
+            } else if artifact.path.hasSuffix("/" + JestAdapter.infoName) {
+                record.runnerReport = JestReport.runnerReport(artifact.bytes)
+            } else if artifact.path.hasSuffix("/" + JestAdapter.reportName) {
+                let root = String(artifact.path.dropLast(JestAdapter.reportName.count + 1))
+                if let xml = JestReport.junitXML(artifact.bytes, root: root) { record.junitReports.append(xml) }
             } else {
                 record.junitReports.append(artifact.bytes)
             }

@@ -1,9 +1,10 @@
-/// Which adapter a test command gets: `go test` when the command runs it, else pytest. pytest's
+/// Which adapter a test command gets: `go test` or Jest when the command runs it, else pytest. pytest's
 /// plumbing is all variables (`PYTEST_ADDOPTS`, `PYTHONPATH`) that nothing else reads, so a
 /// command that reaches pytest through `make` or `tox` still gets it.
 public enum TestRunnerDetector {
     public static func adapter(for testCommand: String) -> any TestRunnerAdapter {
         if GoTestAdapter.runs(testCommand) { return GoTestAdapter() }
+        if JestAdapter.runs(testCommand) { return JestAdapter() }
         return PytestAdapter(named: mentionsPytest(testCommand))
     }
 

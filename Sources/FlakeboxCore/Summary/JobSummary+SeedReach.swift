@@ -3,19 +3,20 @@ extension JobSummary {
     /// number generators it reseeded, the order shuffled or not. When it reached nothing, runs
     /// differed only in variables the test may never read, and "no failure seen" is weak evidence.
     public struct SeedReach: Sendable, Equatable, Codable {
-        /// The test runner adapter (`pytest`, `pytest (assumed)`, `go test`).
+        /// The test runner adapter (`pytest`, `pytest (assumed)`, `go test`, `jest`).
         public var runner: String
         /// The job's `reseed` and `shuffle`.
         public var reseed: Bool
         public var shuffle: Bool
-        /// Attempts whose runner plugin reported back, of `attempts` (those with a test outcome).
+        /// Attempts whose runner plugin (pytest's plugin, the Jest preload) reported back, of `attempts`
+        /// (those with a test outcome).
         public var pluginActive: Int
         public var attempts: Int
         /// Who reseeded the generators (`flakebox`, `pytest-randomly`).
         public var reseededBy: [String]
         /// The generators reseeded in any attempt (`random`, `numpy`, `faker`, `factory_boy`).
         public var generators: [String]
-        /// Who shuffled the order (`flakebox`, `pytest-randomly`, `go test -shuffle`).
+        /// Who shuffled the order (`flakebox`, `pytest-randomly`, `go test -shuffle`, `jest --randomize`).
         public var orderShuffledBy: [String]
         public var reachedNothing: Bool
         public var sentence: String
@@ -44,14 +45,29 @@ extension JobSummary {
             reachedNothing = generators.isEmpty && orderShuffledBy.isEmpty
             sentence = Self.sentence(
                 runner: runner, pluginActive: pluginActive, attempts: attempts, generators: generators,
-                reseededBy: reseededBy, shufflers: orderShuffledBy, reseed: reseed)
+                reseededBy: reseededBy, shufflers: orderShuffledBy, reseed: reseed, shuffle: shuffle,
+                jestVersions: Array(Set(reports.compactMap(\.jestVersion))).sorted())
         }
 
         static func sentence(
             runner: String, pluginActive: Int, attempts: Int, generators: [String], reseededBy: [String],
-            shufflers: [String], reseed: Bool
+            shufflers: [String], reseed: Bool, shuffle: Bool = false, jestVersions: [String] = []
         ) -> String {
             var parts: [String] = []
+            let jest = runner == "jest"
+            if jest {
+                parts.append(
+                    pluginActive == 0
+                        ? "flakebox's Jest preload never reported (the command did not start Jest, or Node did not load"
+                            + " NODE_OPTIONS)"
+                        : "the seed reached Jest as --seed in \(pluginActive) of \(SummaryFormat.count(attempts, "attempt"))"
+                            + " (jest.getSeed() returns it; Jest does not reseed Math.random)")
+                if shuffle && shufflers.isEmpty && !jestVersions.isEmpty {
+                    parts.append(
+                        "\"shuffle\" was asked but Jest \(jestVersions.joined(separator: ", ")) has no --randomize"
+                            + " (Jest 29.4 and later have it)")
+                }
+            }
             if runner.hasPrefix("pytest") {
                 parts.append(
                     pluginActive == 0
@@ -63,7 +79,7 @@ extension JobSummary {
                 parts.append(
                     "the seed reseeded \(generators.joined(separator: ", ")) before every test"
                         + " (by \(reseededBy.joined(separator: ", ")))")
-            } else if !reseed {
+            } else if !reseed && !jest {
                 parts.append("reseeding was off (\"reseed\": false)")
             }
             parts.append(
@@ -74,7 +90,8 @@ extension JobSummary {
             if generators.isEmpty && shufflers.isEmpty {
                 text +=
                     " The seed reached no random number generator and no order: runs differed only in TEST_SEED,"
-                    + " ATTEMPT and PYTHONHASHSEED, which change nothing unless the test reads them."
+                    + " ATTEMPT and \(jest ? "jest.getSeed()" : "PYTHONHASHSEED"), which change nothing unless the test"
+                    + " reads them."
             }
             return text
         }

@@ -154,7 +154,10 @@ struct SummaryContext {
                 failedTests = Array(names.prefix(limits.failedTestsPerAttempt))
             }
             var order: [String]?
-            if let report = record.runnerReport, report.shuffledBy != nil, limits.orderPerAttempt > 0 {
+            // Jest's note records no order (its report lists tests by file, not as they ran).
+            if let report = record.runnerReport, report.shuffledBy != nil, report.jestVersion == nil,
+                limits.orderPerAttempt > 0
+            {
                 order = Array(report.order.prefix(limits.orderPerAttempt))
             }
             results.append(
