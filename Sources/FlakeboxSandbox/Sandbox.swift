@@ -261,7 +261,8 @@ public final class Sandbox: Sendable {
                 do throws(SandboxError) {
                     try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
                     source = "\(dir)/workspace"
-                    try WorkspaceFiles.copyTree(request.workspace, to: source)
+                    // Only the attempt's uid may enter its directory.
+                    try WorkspaceFiles.copyTree(request.workspace, to: source, uid: owner, gid: owner)
                     if tier == .minimal {
                         privateTemp = "\(dir)/tmp"
                         try WorkspaceFiles.makeDirectory(
@@ -269,8 +270,6 @@ public final class Sandbox: Sendable {
                             mode: 0o700)
                     }
                     if let owner {
-                        // Only the attempt's uid may enter its directory.
-                        try WorkspaceFiles.chownTree(source, uid: owner, gid: owner)
                         if lchown(dir, owner, owner) != 0 || chmod(dir, 0o700) != 0 {
                             throw SandboxError.system("chown \(dir)", errno)
                         }
