@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Per-attempt cost, side by side in one run on this machine. `flakebox bench` runs every row
 # round-robin from one supervisor, by one clock: bare `true` and bubblewrap spawned and waited
-# for, and whole flakebox attempts as a job runs them (cgroups, seccomp, overlay, teardown) over
-# a 10-file and a 10,000-file checkout. RUNS sets the rounds (default 300).
+# for, and whole flakebox attempts as a job runs them over a 10-file and a 10,000-file checkout,
+# at the full tier (cgroups, seccomp, overlay, teardown) and at the minimal tier under the runpod
+# policy (a copy of the checkout, a uid of its own, Landlock, the loopback and path guards,
+# teardown). RUNS sets the rounds (default 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -23,13 +25,17 @@ done
 
 echo "== $(uname -r), $(nproc) cores, $(id -un); bubblewrap $(bwrap --version | cut -d' ' -f2) =="
 table=$("$bin/flakebox" bench --workspace "$work/small" --large-workspace "$work/large" --runs "$runs" \
-  --baseline /usr/bin/true \
+  --minimal-policy runpod --baseline /usr/bin/true \
   --baseline "/usr/bin/bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc true")
 echo "$table"
 median() { grep -F "$1" <<<"$table" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }'; }
-awk -v f="$(median 'attempt, small')" -v l="$(median 'attempt, large')" -v b="$(median bwrap)" 'BEGIN {
+awk -v f="$(median 'full tier, small')" -v l="$(median 'full tier, large')" -v b="$(median bwrap)" \
+  -v m="$(median 'minimal tier, small')" -v ml="$(median 'minimal tier, large')" 'BEGIN {
   printf "\nflakebox / bubblewrap (median, small checkout): %.2f (target <= 1.00)\n", f / b
   printf "overlay cost 10,000 / 10 files (median): %.2f (target <= 1.20)\n", l / f
+  printf "minimal / full tier per attempt (median, small checkout): %.2f (target <= 1.00)\n", m / f
+  printf "minimal tier / bubblewrap (median, small checkout): %.2f\n", m / b
+  printf "minimal tier, copy cost 10,000 / 10 files (median; no overlay without a mount namespace): %.2f\n", ml / m
 }'
 
 echo
@@ -60,7 +66,10 @@ if [ "$(id -u)" = 0 ]; then
     --tier minimal --policy runpod --json -- "$cmd" > "$work/summary-minimal.json" || true
   minimal=$(echo "$(date +%s.%N) - $start" | bc)
   printf '| flakebox run --tier minimal --policy runpod, under Docker'"'"'s confinement | %.2f |\n' "$minimal"
-  awk -v m="$minimal" -v f="$sandboxed" 'BEGIN { printf "minimal / full tier, whole job: %.2f (target <= 1.00)\n", m / f }'
+  awk -v m="$minimal" -v f="$sandboxed" -v s="$shared" 'BEGIN {
+    printf "minimal / full tier, whole job: %.2f (target <= 1.00)\n", m / f
+    printf "minimal tier / shared checkout, whole job: %.2f\n", m / s
+  }'
 
   echo
   echo "== the minimal tier's path guard (private /tmp by path): one launcher, with and without it =="

@@ -23,11 +23,19 @@ extension Flakebox {
         @Option(help: "Policy name or file.")
         var policy: String = "default"
 
+        @Option(help: "Also time attempts at the minimal tier under this policy (e.g. runpod), beside the full tier's.")
+        var minimalPolicy: String?
+
         @Option(help: "A baseline command line, run unsandboxed (repeatable), e.g. \"/usr/bin/true\".")
         var baseline: [String] = []
 
         func run() async throws {
-            let sandbox = try Sandbox(policy: try PolicyStore.standard().load(policy))
+            let store = try PolicyStore.standard()
+            let sandbox = try Sandbox(policy: try store.load(policy))
+            var sandboxes = [sandbox]
+            if let minimalPolicy {
+                sandboxes.append(try Sandbox(policy: try store.load(minimalPolicy), options: .init(tier: .minimal)))
+            }
             var rows: [(name: String, run: () async -> String?)] = []
             for line in baseline {
                 let argv = line.split(separator: " ").map(String.init)
@@ -40,22 +48,22 @@ extension Flakebox {
                         }
                     ))
             }
-            for (name, path) in [
-                ("flakebox attempt, small checkout", workspace), ("flakebox attempt, large checkout", largeWorkspace),
-            ] {
-                guard let path else { continue }
-                let full = URL(fileURLWithPath: path).standardizedFileURL.path
-                try sandbox.adoptWorkspace(full)
-                let request = AttemptRequest(command: ["/usr/bin/true"], workspace: full, label: "bench")
-                rows.append(
-                    (
-                        name,
-                        {
-                            let result = await sandbox.run(request)
-                            return result.status == .passed
-                                ? nil : "\(result.status) \(result.setupFailure?.description ?? "")"
-                        }
-                    ))
+            for sandbox in sandboxes {
+                for (name, path) in [("small checkout", workspace), ("large checkout", largeWorkspace)] {
+                    guard let path else { continue }
+                    let full = URL(fileURLWithPath: path).standardizedFileURL.path
+                    try sandbox.adoptWorkspace(full)
+                    let request = AttemptRequest(command: ["/usr/bin/true"], workspace: full, label: "bench")
+                    rows.append(
+                        (
+                            "flakebox attempt, \(sandbox.tier) tier, \(name)",
+                            {
+                                let result = await sandbox.run(request)
+                                return result.status == .passed
+                                    ? nil : "\(result.status) \(result.setupFailure?.description ?? "")"
+                            }
+                        ))
+                }
             }
             var samples = Array(repeating: [Double](), count: rows.count)
             for round in 0..<(runs + 5) {
@@ -73,7 +81,7 @@ extension Flakebox {
                     }
                 }
             }
-            print("| per attempt (\(runs) interleaved rounds, tier \(sandbox.tier)) | median ms | p10 ms | min ms |")
+            print("| per attempt (\(runs) interleaved rounds) | median ms | p10 ms | min ms |")
             print("|---|---:|---:|---:|")
             for (index, row) in rows.enumerated() {
                 let sorted = samples[index].sorted()

@@ -183,6 +183,58 @@ struct ScratchSweeperTests {
     }
 }
 
+@Suite("Scratch trees, copied and removed in-process")
+struct WorkspaceFilesTests {
+    @Test("a copy keeps contents, modes, times and symlinks (never followed), owned as asked")
+    func copy() throws {
+        let root = NSTemporaryDirectory() + "flakebox-tree-\(UUID().uuidString.prefix(8))"
+        defer { WorkspaceFiles.removeTree(root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(root)/src/d/e", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(root)/outside", withIntermediateDirectories: true)
+        #expect(WorkspaceFiles.writeFile("\(root)/src/run.sh", Array("#!/bin/sh\n".utf8), mode: 0o755))
+        #expect(WorkspaceFiles.writeFile("\(root)/src/d/e/data", Array(repeating: 7, count: 200_000)))
+        #expect(WorkspaceFiles.writeFile("\(root)/outside/secret", Array("s".utf8)))
+        try fm.createSymbolicLink(atPath: "\(root)/src/link", withDestinationPath: "\(root)/outside")
+        #expect(chmod("\(root)/src/d", 0o750) == 0)
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, "\(root)/src/run.sh", &times, 0) == 0)
+
+        try WorkspaceFiles.copyTree("\(root)/src", to: "\(root)/copy", uid: 4242, gid: 4343)
+        #expect(fm.contents(atPath: "\(root)/copy/d/e/data") == Data(repeating: 7, count: 200_000))
+        var info = stat()
+        #expect(stat("\(root)/copy/run.sh", &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o755 && info.st_mtim.tv_sec == 1_000_000)
+        #expect(stat("\(root)/copy/d", &info) == 0 && info.st_mode & 0o7777 == 0o750)
+        #expect(try fm.destinationOfSymbolicLink(atPath: "\(root)/copy/link") == "\(root)/outside")
+        #expect(try fm.contentsOfDirectory(atPath: "\(root)/outside") == ["secret"])
+        if geteuid() == 0 {
+            for path in ["copy", "copy/d/e/data", "copy/run.sh"] {
+                #expect(stat("\(root)/\(path)", &info) == 0 && info.st_uid == 4242 && info.st_gid == 4343, "\(path)")
+            }
+            #expect(lstat("\(root)/copy/link", &info) == 0 && info.st_uid == 4242)
+        }
+        // The source is untouched.
+        #expect(stat("\(root)/src/run.sh", &info) == 0 && info.st_uid == geteuid())
+    }
+
+    @Test("removal empties directories left without permissions and leaves symlink targets alone")
+    func remove() throws {
+        let root = NSTemporaryDirectory() + "flakebox-tree-\(UUID().uuidString.prefix(8))"
+        defer { WorkspaceFiles.removeTree(root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(root)/tree/locked/inner", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(root)/kept", withIntermediateDirectories: true)
+        #expect(WorkspaceFiles.writeFile("\(root)/tree/locked/inner/f", Array("x".utf8)))
+        #expect(WorkspaceFiles.writeFile("\(root)/kept/f", Array("x".utf8)))
+        try fm.createSymbolicLink(atPath: "\(root)/tree/link", withDestinationPath: "\(root)/kept")
+        #expect(chmod("\(root)/tree/locked/inner", 0o500) == 0 && chmod("\(root)/tree/locked", 0) == 0)
+        WorkspaceFiles.removeTree("\(root)/tree")
+        #expect(!fm.fileExists(atPath: "\(root)/tree"))
+        #expect(fm.fileExists(atPath: "\(root)/kept/f"))
+    }
+}
+
 @Suite("Minimal-tier paths and reports")
 struct MinimalTierUnitTests {
     @Test("workspace paths in the environment point at the copy, whole paths only")

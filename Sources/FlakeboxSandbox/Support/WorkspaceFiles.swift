@@ -50,17 +50,30 @@ public enum WorkspaceFiles {
         }
     }
 
-    /// `cp -a` (reflinks where the filesystem has them): ownership, modes and links preserved.
-    static func copyTree(_ source: String, to destination: String) throws(SandboxError) {
+    /// A copy of the tree at `source`, made in-process (see fb_tree.h): reflinks where the
+    /// filesystem has them, modes and times kept, owned by `uid`/`gid` when given (else by the
+    /// source's owners, where the supervisor is root). `cp -a` only when that fails (a tree deeper
+    /// than fb_tree.c walks), into a fresh destination.
+    static func copyTree(_ source: String, to destination: String, uid: UInt32? = nil, gid: UInt32? = nil)
+        throws(SandboxError)
+    {
+        let owner = uid.flatMap { uid in gid.map { (uid, $0) } }
+        let err = fb_tree_copy(source, destination, owner?.0 ?? UInt32.max, owner?.1 ?? UInt32.max)
+        if err == 0 { return }
+        _ = fb_tree_remove(destination)
         let result = HostCommand.run(["/bin/cp", "-a", "--reflink=auto", "--", source, destination])
         guard result.status == 0 else {
             throw SandboxError(.workspace, "cp -a \(source) \(destination): \(result.stderr)", errno: EIO)
         }
+        if let owner { try chownTree(destination, uid: owner.0, gid: owner.1) }
     }
 
-    /// Removes a scratch tree, first making every directory in it writable (a test may leave
-    /// directories without write permission, which a non-root supervisor could not empty).
+    /// Removes a scratch tree in-process (see fb_tree.h); the host's `rm -rf` only when that
+    /// fails, first making every directory writable (a test may leave directories without write
+    /// permission, which a non-root supervisor could not empty).
     public static func removeTree(_ path: String) {
+        let err = fb_tree_remove(path)
+        if err == 0 || err == ENOENT { return }
         if geteuid() != 0 { _ = HostCommand.run(["/bin/chmod", "-R", "u+rwX", "--", path]) }
         _ = HostCommand.run(["/bin/rm", "-rf", "--", path])
     }
