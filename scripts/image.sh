@@ -8,6 +8,7 @@
 #   scripts/image.sh install-runtime   apt-get install of the runtime packages (only those missing)
 #   scripts/image.sh build DIR         release build, staged as DIR/usr/local/{bin,share/flakebox}
 #   scripts/image.sh check DIR         smoke-tests a staged tree (DIR=/ inside the image)
+#   scripts/image.sh check-result LOG TIER  checks a log of the worker's local test mode (TIER: best for any)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,6 +127,35 @@ print("\n".join(sorted(seen)))
 ' "$@"
 }
 
+# Checks the log of the worker's local test mode on the bundled example: one result, 4 runs at
+# parallelism 2, pytest's JUnit XML from every attempt, only the example's flaky test failing, and
+# the tier asked for (any for `best`).
+check_result() {
+  local log=${1:?usage: image.sh check-result LOG TIER} tier=${2:?usage: image.sh check-result LOG TIER}
+  python3 - "$log" "$tier" <<'EOF' || die "the worker's result is not what the job asked for"
+import json, sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8") if "Job result: " in l]
+assert len(lines) == 1, f"{len(lines)} result lines"
+out = json.loads(lines[0].split("Job result: ", 1)[1])["output"]
+assert out["total_runs"] == 4, out["total_runs"]
+assert out["parallelism"] == 2, out["parallelism"]
+assert len(out["results"]) == 4, len(out["results"])
+iso = out["isolation"]
+tier = iso["tier"] if isinstance(iso, dict) else iso
+if sys.argv[2] != "best":
+    assert tier == sys.argv[2], tier
+statuses = sorted(r["status"] for r in out["results"])
+assert all(s in ("passed", "failed") for s in statuses), statuses
+# pytest ran to the end in every attempt (its JUnit XML was read), and only the example's one
+# flaky test failed: anything else is the harness, not the example.
+assert out["test_outcomes"] == 4, f'JUnit XML from {out["test_outcomes"]} of 4 attempts'
+flaky = "test_core_loads_early"
+others = [t.get("name") for t in out["tests"] if flaky not in t.get("name", "")]
+assert not others, f"other tests failed: {others}"
+print(f"result: total_runs {out['total_runs']}, failures {out['failures']}, statuses {statuses}, tier {tier}")
+EOF
+}
+
 cmd_check() {
   local dir=${1:?usage: image.sh check DIR}
   dir=$(cd "$dir" && pwd)
@@ -198,28 +228,7 @@ EOF
       --test_input "$input") >"$scratch/worker.log" 2>&1 || status=$?
     grep -v "Job result:" "$scratch/worker.log" || true
     [ "$status" -eq 0 ] || die "flakebox worker exited $status"
-    python3 - "$scratch/worker.log" "$tier" <<'EOF' || die "the worker's result is not what the job asked for"
-import json, sys
-lines = [l for l in open(sys.argv[1], encoding="utf-8") if "Job result: " in l]
-assert len(lines) == 1, f"{len(lines)} result lines"
-out = json.loads(lines[0].split("Job result: ", 1)[1])["output"]
-assert out["total_runs"] == 4, out["total_runs"]
-assert out["parallelism"] == 2, out["parallelism"]
-assert len(out["results"]) == 4, len(out["results"])
-iso = out["isolation"]
-tier = iso["tier"] if isinstance(iso, dict) else iso
-if sys.argv[2] == "minimal":
-    assert tier == "minimal", tier
-statuses = sorted(r["status"] for r in out["results"])
-assert all(s in ("passed", "failed") for s in statuses), statuses
-# pytest ran to the end in every attempt (its JUnit XML was read), and only the example's one
-# flaky test failed: anything else is the harness, not the example.
-assert out["test_outcomes"] == 4, f'JUnit XML from {out["test_outcomes"]} of 4 attempts'
-flaky = "test_core_loads_early"
-others = [t.get("name") for t in out["tests"] if flaky not in t.get("name", "")]
-assert not others, f"other tests failed: {others}"
-print(f"result: total_runs {out['total_runs']}, failures {out['failures']}, statuses {statuses}, tier {tier}")
-EOF
+    check_result "$scratch/worker.log" "$tier"
   done
   echo "image.sh: check passed"
 }
@@ -230,8 +239,9 @@ case ${1:-} in
   install-runtime) apt_install "${runtime_packages[@]}" ;;
   build) cmd_build "${2:-}" ;;
   check) cmd_check "${2:-}" ;;
+  check-result) check_result "${2:-}" "${3:-}" ;;
   *)
-    sed -n '2,10p' "$0" >&2
+    sed -n '2,11p' "$0" >&2
     exit 64
     ;;
 esac
