@@ -98,20 +98,30 @@ check("fixed ports (127.0.0.1, 0.0.0.0, localhost, ::1, abstract) in 4 parallel 
       minimal_tier(s) and s.get("failures") == 0 and s.get("total_runs") == 8 and every_stdout(s, "port-ok"),
       brief(s))
 
-# ./state.txt, a fixed name in the attempt's TMPDIR, and /tmp/x: the checkout and TMPDIR are the
-# attempt's own; /tmp itself is refused (Landlock), never shared, so it cannot collide either.
+# What doctor says of /tmp decides what the attempts must see there: with the path guard
+# ("private /tmp"), /tmp/x, /var/tmp/x and /dev/shm/x are each attempt's own; without it, /tmp and
+# /var/tmp are refused (Landlock) and /dev/shm is shared, as the README says.
+doctor = json.loads(subprocess.run(["flakebox", "doctor", "--json", "--policy", "runpod"],
+                                   capture_output=True, text=True).stdout or "{}")
+private_tmp = any(l["name"] == "private /tmp" and l["available"] for l in doctor.get("layers", []))
+print(f"info doctor: tier {doctor.get('tier')}, private /tmp {'found' if private_tmp else 'not found'}", flush=True)
+
+# ./state.txt, a fixed name in the attempt's TMPDIR and an abstract socket, and a fixed name in
+# /tmp, /var/tmp and /dev/shm: each attempt that finds one already there is a collision.
 STATE = r'''
 import os, socket, tempfile, time
 assert not os.path.exists("state.txt"); open("state.txt", "w").write("x")
 t = os.path.join(tempfile.gettempdir(), "x")
-assert tempfile.gettempdir() != "/tmp", tempfile.gettempdir()
 assert not os.path.exists(t); open(t, "w").write("x")
 u = socket.socket(socket.AF_UNIX); u.bind("\0flakebox-test-abstract"); u.listen()
 v = socket.socket(socket.AF_UNIX); v.connect("\0flakebox-test-abstract")
-try:
-    open("/tmp/x", "w").write("x"); print("tmp-written")
-except PermissionError:
-    print("tmp-refused")
+for path in ("/tmp/flakebox-probe-x", "/var/tmp/flakebox-probe-x", "/dev/shm/flakebox-probe-x"):
+    try:
+        existed = os.path.exists(path)
+        open(path, "w").write("x")
+        print(("collided " if existed else "private ") + path)
+    except PermissionError:
+        print("refused " + path)
 time.sleep(0.5)
 print("state-ok")
 '''
@@ -119,10 +129,16 @@ s = job(repo({"state.py": STATE}), 8, 4, "python3 state.py")
 check("./state.txt, $TMPDIR/x and an abstract socket in 4 parallel attempts: 0 false failures",
       minimal_tier(s) and s.get("failures") == 0 and s.get("total_runs") == 8 and every_stdout(s, "state-ok"),
       brief(s))
-check("/tmp/x in 4 parallel attempts: refused in every attempt (EACCES), so no collision",
-      every_stdout(s, "tmp-refused"), brief(s))
-if os.path.exists("/tmp/x"):
-    check("/tmp/x was not created in the container's /tmp", False, "it exists")
+for path in ("/tmp/flakebox-probe-x", "/var/tmp/flakebox-probe-x", "/dev/shm/flakebox-probe-x"):
+    seen = sorted({line.split(" ")[0] for o in stdouts(s) for line in o.splitlines() if line.endswith(" " + path)})
+    if private_tmp:
+        check(f"{path} in 4 parallel attempts: each attempt's own (the path guard)",
+              seen == ["private"] and not os.path.exists(path), f"seen {seen}, in the container: {os.path.exists(path)}")
+    elif path.startswith("/dev/shm"):
+        print(f"info {path} without the path guard (README: shared at this tier): {seen}", flush=True)
+    else:
+        check(f"{path} in 4 parallel attempts: refused in every attempt (Landlock), so no collision",
+              seen == ["refused"] and not os.path.exists(path), f"seen {seen}, in the container: {os.path.exists(path)}")
 
 # The escape probes: a service on the container's loopback, traffic out, files outside the
 # attempt, devices, and a daemon that should die with its attempt.
@@ -156,14 +172,17 @@ except OSError:
 for path, mode in [("HOSTFILE", "w"), ("/tmp/flakebox-escape-x", "w"), ("SECRET", "r"),
                    ("/dev/kmsg", "r"), ("/dev/vda", "r"), ("/dev/tty", "r")]:
     try:
-        open(path, mode).close(); out.append("opened %s for %s" % (path, mode))
+        open(path, mode).close()
+        # With the path guard these are the attempt's own; the container's are checked after.
+        if not (PRIVATE and path.startswith(("/tmp/", "/var/tmp/"))):
+            out.append("opened %s for %s" % (path, mode))
     except OSError:
         pass
 subprocess.Popen(["/bin/sh", "-c", "exec -a MARKER sleep 300"], start_new_session=True,
                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print("\n".join(out) or "held"); sys.exit(1 if out else 0)
 '''.replace("PORT", str(port)).replace("HOSTFILE", host_file).replace(
-    "SECRET", secret_dir + "/key").replace("MARKER", marker)
+    "SECRET", secret_dir + "/key").replace("MARKER", marker).replace("PRIVATE", str(private_tmp))
 s = job(repo({"escape.py": ESCAPE}), 2, 2, "python3 escape.py", timeout=120)
 check("escapes held (loopback service, UDP/TCP out, /var/tmp, /tmp, a 0644 secret, /dev/kmsg, /dev/vda, /dev/tty)",
       minimal_tier(s) and s.get("failures") == 0 and every_stdout(s, "held"), brief(s))
@@ -181,7 +200,8 @@ def running(name):
 
 
 check("a setsid'd daemon does not outlive its attempt", not running(marker), f"{marker} still runs")
-check("the container's /var/tmp was not written", not os.path.exists(host_file), host_file)
+for path in (host_file, "/tmp/flakebox-escape-x"):
+    check(f"the container's {path} was not written", not os.path.exists(path), path)
 
 # Documented as not held at this tier (README): printed, so the table is checked against what is seen.
 PROCS = r'''

@@ -28,7 +28,8 @@ die() {
 step() { echo "== [$((SECONDS - started)) s] $* =="; }
 
 work=$(mktemp -d /tmp/flakebox-image-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+cid=
+trap 'rm -rf "$work"; [ -z "$cid" ] || command podman rm -f "$cid" >/dev/null 2>&1' EXIT
 
 # --- the engine --------------------------------------------------------------------------------
 missing=()
@@ -76,15 +77,19 @@ EOF
   mv "$tarball.part" "$tarball"
   rm -rf "$rootfs"
 fi
-step "podman import $tarball as $base"
-podman import --quiet \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'CMD ["bash"]' "$tarball" "$base" >/dev/null
+# Imported again only when the tarball is newer than the image (a second local run skips it).
+if [ "$(podman image inspect --format '{{.Created.Unix}}' "$base" 2>/dev/null || echo 0)" -lt "$(stat -c %Y "$tarball")" ]; then
+  step "podman import $tarball as $base"
+  podman import --quiet \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' "$tarball" "$base" >/dev/null
+fi
 
 # --- the image -----------------------------------------------------------------------------------
 step "scripts/image.sh build .image-tree"
 scripts/image.sh build "$root/.image-tree"
 step "podman build (RUNTIME_IMAGE=$base, TREE=staged)"
+previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 podman build \
   --build-arg RUNTIME_IMAGE="$base" --build-arg TREE=staged -t "$image" "$root" 2>&1 |
   tee "$work/build.log" | grep -E '^(STEP|== |image.sh|result:)' || true
@@ -93,6 +98,10 @@ grep -q "image.sh: check passed" "$work/build.log" || {
   die "podman build failed (the image's own check did not pass)"
 }
 podman image exists "$image" || die "podman build made no $image"
+# A local rerun leaves no untagged image behind.
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$image")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 
 # Everything below runs as RunPod runs the worker: Docker's seccomp profile and default capabilities,
 # root in the container, a network namespace of its own.
@@ -169,9 +178,20 @@ for _ in 1 2 3 4 5; do
   starts+=($((($(date +%s%N) - t0) / 1000000)))
 done
 echo "podman run … flakebox --version: ${starts[*]} ms"
+# The worker's start: from `podman run -d` until its local API listens; then its memory, idle.
+t0=$(date +%s%N)
 cid=$(podman run -d --security-opt "seccomp=$seccomp" "$image" --rp_serve_api)
-sleep 5
-podman exec "$cid" sh -c 'for p in /proc/[0-9]*; do case $(cat $p/comm) in flakebox) grep VmRSS $p/status;; esac; done' ||
-  echo "idle memory: not measured"
+ready=
+for _ in $(seq 600); do
+  if podman logs "$cid" 2>&1 | grep -q "Local API listening"; then
+    ready=$((($(date +%s%N) - t0) / 1000000))
+    break
+  fi
+  sleep 0.1
+done
+sleep 2
+rss=$(podman exec "$cid" sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = flakebox ] && grep VmRSS $p/status; done' || true)
 podman rm -f "$cid" >/dev/null
+[ -n "$ready" ] || die "the worker's local API never listened"
+echo "worker start (podman run -d until its local API listens): $ready ms; idle worker $rss"
 echo "image-test.sh: passed in $((SECONDS - started)) s"
