@@ -90,7 +90,10 @@ step "scripts/image.sh build .image-tree"
 scripts/image.sh build "$root/.image-tree"
 step "podman build (RUNTIME_IMAGE=$base, TREE=staged)"
 previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-podman build \
+# buildah's RUN gets a hard nofile limit of 1024, below the policies' RLIMIT_NOFILE, and the
+# launcher's setrlimit then fails every attempt (sandbox_error at rlimit, EPERM); this host's own
+# hard limit is what root may set without CAP_SYS_RESOURCE.
+podman build --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" \
   --build-arg RUNTIME_IMAGE="$base" --build-arg TREE=staged -t "$image" "$root" 2>&1 |
   tee "$work/build.log" | grep -E '^(STEP|== |image.sh|result:)' || true
 grep -q "image.sh: check passed" "$work/build.log" || {

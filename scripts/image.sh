@@ -205,8 +205,8 @@ cmd_check() {
   chmod 0755 "$scratch"
   echo "== flakebox --version =="
   "${clean[@]}" flakebox --version
-  echo "== flakebox doctor =="
-  "${clean[@]}" flakebox doctor
+  echo "== flakebox doctor --policy runpod =="
+  "${clean[@]}" flakebox doctor --policy runpod # the worker's policy: the default one needs the full tier
 
   # The worker's local test mode on the bundled test_input.json, as `docker run IMAGE
   # --allow-local-repos` runs it: at the tier this machine allows, and at the minimal tier that an
