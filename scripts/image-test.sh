@@ -29,7 +29,8 @@ step() { echo "== [$((SECONDS - started)) s] $* =="; }
 
 work=$(mktemp -d /tmp/flakebox-image-test.XXXXXX)
 cid=
-trap 'rm -rf "$work"; [ -z "$cid" ] || command podman rm -f "$cid" >/dev/null 2>&1' EXIT
+# Keeps the script's status: the trap's last command would otherwise become it.
+trap 'rc=$?; rm -rf "$work"; [ -z "$cid" ] || command podman rm -f "$cid" >/dev/null 2>&1; exit $rc' EXIT
 
 # --- the engine --------------------------------------------------------------------------------
 missing=()
@@ -195,6 +196,7 @@ done
 sleep 2
 rss=$(podman exec "$cid" sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = flakebox ] && grep VmRSS $p/status; done' || true)
 podman rm -f "$cid" >/dev/null
+cid=
 [ -n "$ready" ] || die "the worker's local API never listened"
 echo "worker start (podman run -d until its local API listens): $ready ms; idle worker $rss"
 echo "image-test.sh: passed in $((SECONDS - started)) s"
