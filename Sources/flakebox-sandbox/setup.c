@@ -72,6 +72,18 @@ void fb_reset_signals(void) {
     }
 }
 
+/* Sets both limits of `resource` to `value`. Above the inherited hard limit that needs
+ * CAP_SYS_RESOURCE (a container build step caps nofile at 1024): the inherited one, which is
+ * stricter, is kept then rather than failing every attempt. */
+static int set_limit(int resource, rlim_t value) {
+    struct rlimit rl = {value, value};
+    if (setrlimit(resource, &rl) == 0) return 0;
+    struct rlimit inherited;
+    if (errno != EPERM || getrlimit(resource, &inherited) || inherited.rlim_max >= value) return -1;
+    rl.rlim_cur = rl.rlim_max = inherited.rlim_max;
+    return setrlimit(resource, &rl);
+}
+
 static int write_file(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -407,8 +419,8 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
     for (size_t k = 0; k < plan->n_rlimits; k++) {
-        struct rlimit rl = {plan->rlimits[k].value, plan->rlimits[k].value};
-        if (setrlimit(plan->rlimits[k].resource, &rl)) return fb_fail("rlimit", errno), 127;
+        if (set_limit(plan->rlimits[k].resource, plan->rlimits[k].value))
+            return fb_fail("rlimit", errno), 127;
     }
     /* Everything above 2 closes at execve: the report pipe stays usable until then. */
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)) return fb_fail("close_range", errno), 127;

@@ -91,6 +91,21 @@ struct MinimalTierContainerTests {
         #expect(run.stdout.contains("no-userns"), "\(run.stdout)")
     }
 
+    @Test("an inherited open-files limit below the policy's (a podman build step's 1024) is kept, not an error")
+    func lowInheritedLimit() throws {
+        let workspace = NSTemporaryDirectory() + "flakebox-nofile-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        // Without CAP_SYS_RESOURCE (Docker's set has none) a hard limit cannot be raised again.
+        let run = try DockerHarness.runPlain([
+            "/usr/bin/prlimit", "--nofile=512:512", "--", DockerHarness.flakeboxPath, "confine", "--docker", "--",
+            DockerHarness.flakeboxPath, "exec", "--tier", "minimal", "--policy", "runpod", "--workspace", workspace,
+            "--", "ulimit -n; ulimit -Hn",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("512\n512"), "\(run.stdout)\(run.stderr)")
+    }
+
     @Test("doctor under the harness: minimal tier, the loopback guard and per-attempt uids found")
     func doctor() throws {
         let run = try DockerHarness.runConfined([DockerHarness.flakeboxPath, "doctor", "--policy", "runpod"])
