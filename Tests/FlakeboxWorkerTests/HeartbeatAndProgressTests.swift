@@ -91,7 +91,9 @@ extension WorkerTests {
                     completed == completed.sorted() && completed.allSatisfy { (0...4).contains($0) }, "\(completed)")
                 for (earlier, later) in zip(updates, updates.dropFirst()) {
                     let gap = harness.seconds(from: earlier.arrival, to: later.arrival)
-                    #expect(gap >= 0.9, "progress posts \(gap) s apart")
+                    // Stamped on arrival at the stand-in, which load may delay for one post and not the
+                    // next: half the interval still tells a limit from none.
+                    #expect(gap >= 0.5, "progress posts \(gap) s apart")
                 }
             }
         }

@@ -153,12 +153,14 @@ extension WorkerTests {
 
                 let takes = traffic.jobTakes
                 for take in takes { harness.expectJobTake(take) }
-                // A failed poll (no reply, not HTTP, a 5xx) is retried after a back-off of at least 1 s.
+                // A failed poll (no reply, not HTTP, a 5xx) is retried after a back-off of 1 s. Arrivals
+                // are stamped by the stand-in, which a loaded machine may delay for one request and not
+                // the next: half the back-off still tells it from a retry without one (milliseconds).
                 for (index, take) in takes.enumerated().dropLast() {
                     switch traffic.reply(to: take) {
                     case .dropConnection, .garbage, .status(500):
                         let gap = harness.seconds(from: take.arrival, to: takes[index + 1].arrival)
-                        #expect(gap >= 0.9, "poll \(index) failed and the next came \(gap) s later\n\(traffic)")
+                        #expect(gap >= 0.5, "poll \(index) failed and the next came \(gap) s later\n\(traffic)")
                     default:
                         break
                     }
@@ -175,7 +177,7 @@ extension WorkerTests {
                 for stop in stops { harness.expectJobStop(stop) }
                 for (earlier, later) in zip(stops, stops.dropFirst()) {
                     let gap = harness.seconds(from: earlier.arrival, to: later.arrival)
-                    #expect(gap >= 0.9, "job-stop polls \(gap) s apart\n\(traffic)")
+                    #expect(gap >= 0.5, "job-stop polls \(gap) s apart\n\(traffic)")
                 }
                 let result = try #require(traffic.results(for: "job-after-garbage").first)
                 harness.expectJobDone(result, jobID: "job-after-garbage")
