@@ -104,7 +104,7 @@ let package = Package(
         // What more than one test target uses (a git repository made for a test).
         .target(
             name: "FlakeboxTestSupport",
-            dependencies: ["FlakeboxCore"],
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox"],
             path: "Tests/FlakeboxTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -51,7 +51,7 @@ struct CommandLineCleanupTests {
         func signalOnceStarted(_ signal: Int32) async -> Bool {
             let root = workRoot
             let pid = self.pid
-            return await FetchFixtures.onThread {
+            return await onOwnThread {
                 for _ in 0..<1200 {
                     if let job = RunningJob.jobDirectories(root).first,
                         FileManager.default.fileExists(atPath: "\(root)/\(job)/checkout/t.txt")

@@ -1,4 +1,5 @@
 import FlakeboxSandbox
+import FlakeboxTestSupport
 import Foundation
 import Testing
 
@@ -122,7 +123,7 @@ struct FetchLimitsTests {
         #expect(!FetchFixtures.exists(destination))
         // git-remote-https connected (the connection waits in the backlog) and was killed with
         // git: the connection is closed.
-        #expect(await FetchFixtures.onThread { listener.acceptedConnectionIsClosed(within: 3) })
+        #expect(await onOwnThread { listener.acceptedConnectionIsClosed(within: 3) })
     }
 
     @Test("cancelling the task kills git at once")
@@ -137,7 +138,7 @@ struct FetchLimitsTests {
         let task = Task { try await RepositoryFetcher.fetch(request, into: destination) }
         // Cancel once git's https helper has connected (and hangs in the TLS handshake). The task
         // may wait for a thread of the cooperative pool first: the bound is only for a failure.
-        #expect(await FetchFixtures.onThread { listener.hasPendingConnection(within: 120) })
+        #expect(await onOwnThread { listener.hasPendingConnection(within: 120) })
         task.cancel()
         do {
             _ = try await task.value
@@ -147,7 +148,7 @@ struct FetchLimitsTests {
         }
         // Cancelled, not timed out after its 300 s (the error says which).
         #expect(!FetchFixtures.exists(destination))
-        #expect(await FetchFixtures.onThread { listener.acceptedConnectionIsClosed(within: 3) })
+        #expect(await onOwnThread { listener.acceptedConnectionIsClosed(within: 3) })
     }
 
     @Test("a checkout over the size limit is refused and removed")

@@ -105,14 +105,6 @@ enum FetchFixtures {
         return lstat(path, &info) == 0
     }
 
-    /// Runs a blocking `body` on a thread of its own, so that it never holds one of the few
-    /// threads of the cooperative pool that every test shares.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
-        }
-    }
-
     /// Live (not zombie) processes whose process group is `group`, from /proc.
     static func liveProcesses(inGroup group: pid_t) -> [pid_t] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }

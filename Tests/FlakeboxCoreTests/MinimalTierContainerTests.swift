@@ -78,7 +78,11 @@ private func harnessReady() -> Bool {
     return true
 }
 
-@Suite("minimal tier under Docker's default confinement", .serialized, .enabled(if: harnessReady()))
+@Suite(
+    "minimal tier under Docker's default confinement", .serialized,
+    .enabled(
+        if: harnessReady(),
+        "needs `flakebox confine --docker` and /usr/bin/python3 (the line above says which is missing)"))
 struct MinimalTierContainerTests {
     @Test("the harness is Docker's: CapEff a80425fb, seccomp in force, no user namespace")
     func harnessIsDocker() throws {

@@ -1,5 +1,6 @@
 import FlakeboxCore
 import FlakeboxSandbox
+import FlakeboxTestSupport
 import Foundation
 import Testing
 
@@ -31,7 +32,7 @@ struct SummaryBudgetTests {
     /// Seconds of work in a debug build: on a thread of its own, not one of the cooperative pool's
     /// two, which every other test of the run waits for.
     static func summarize(_ input: SummaryInput) async -> JobSummary {
-        await FetchFixtures.onThread { Summarizer.summarize(input) }
+        await onOwnThread { Summarizer.summarize(input) }
     }
 
     static func shownBytes(_ attempt: JobSummary.Attempt) -> Int {

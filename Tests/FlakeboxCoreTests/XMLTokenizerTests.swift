@@ -1,3 +1,4 @@
+import FlakeboxTestSupport
 import Testing
 
 @testable import FlakeboxCore
@@ -255,7 +256,7 @@ struct XMLTokenizerTests {
         xml += "</testsuite></testsuites>"
         // Seconds of work in a debug build: on a thread of its own, not one of the cooperative
         // pool's two, which every other test of the run waits for.
-        let parsed = await FetchFixtures.onThread { [xml] in (Self.tokenize(xml), JUnitReport.parse(Array(xml.utf8))) }
+        let parsed = await onOwnThread { [xml] in (Self.tokenize(xml), JUnitReport.parse(Array(xml.utf8))) }
         let events = try parsed.0.get()
         #expect(events.count(where: { $0 == .endElement(name: "testcase") }) == count)
         #expect(events.contains(.text(String(repeating: "x & y ", count: 5000))))

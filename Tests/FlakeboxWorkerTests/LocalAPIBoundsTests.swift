@@ -47,7 +47,7 @@ extension WorkerTests {
             try await WorkerHarness.run { harness in
                 let (api, _) = try await Self.serve(harness)
                 let port = api.port
-                let closed = await Self.onThread { Self.connectionClosesWhileIdle(port: port, within: 60) }
+                let closed = await onOwnThread { Self.connectionClosesWhileIdle(port: port, within: 60) }
                 #expect(closed, "an idle connection was still open after 60 s")
             }
         }
@@ -82,12 +82,6 @@ extension WorkerTests {
                 let big = #"{"input": {"x": ""# + String(repeating: "a", count: 21 << 20) + #""}}"#
                 let tooLarge = try await api.send(.POST, "/run", json: big)
                 #expect(tooLarge.status == 413, "\(tooLarge.status)")
-            }
-        }
-
-        static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-            await withCheckedContinuation { continuation in
-                Thread { continuation.resume(returning: body()) }.start()
             }
         }
 

@@ -39,15 +39,16 @@ public enum RepositoryFetcher {
                 (continuation: CheckedContinuation<Result<FetchResult, FetchError>, Never>) in
                 // A dedicated thread: git is supervised with blocking poll(2), which must not hold
                 // a thread of the cooperative pool for minutes.
-                let thread = Thread {
+                let started = DetachedThread.start {
                     do throws(FetchError) {
                         continuation.resume(returning: .success(try operation.run()))
                     } catch {
                         continuation.resume(returning: .failure(error))
                     }
                 }
-                thread.name = "flakebox-fetch"
-                thread.start()
+                if !started {
+                    continuation.resume(returning: .failure(FetchError(.system, "no thread to supervise git")))
+                }
             }
         } onCancel: {
             cancellation.fire()
