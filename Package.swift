@@ -15,13 +15,15 @@ let package = Package(
         .executable(name: "flakebox-sandbox", targets: ["flakebox-sandbox"]),
         .library(name: "FlakeboxSandbox", targets: ["FlakeboxSandbox"]),
         .library(name: "FlakeboxCore", targets: ["FlakeboxCore"]),
+        .library(name: "FlakeboxJobs", targets: ["FlakeboxJobs"]),
     ],
     // The RunPod worker brings the server stack (NIO, Hummingbird, AsyncHTTPClient, BoringSSL):
     // minutes of a first build that the CLI alone never uses. `--disable-default-traits` builds
     // the CLI without it; the image, CI and the tests build everything.
     traits: [
         .trait(name: "Worker", description: "`flakebox worker`: RunPod's worker protocol and the local API."),
-        .default(enabledTraits: ["Worker"]),
+        .trait(name: "Service", description: "`flakebox serve`: the self-hosted service (SQLite, metrics, webhooks)."),
+        .default(enabledTraits: ["Worker", "Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +33,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // The self-hosted service only: its job database, API keys, metrics and lifecycle.
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libseccomp, as Debian ships it (libseccomp-dev); only the supervisor links it.
@@ -59,10 +67,19 @@ let package = Package(
             dependencies: ["FlakeboxSandbox", "CFlakeboxSpawn"],
             swiftSettings: swiftSettings
         ),
-        // RunPod's worker protocol over the Core; the only target with server dependencies.
+        // The transport-neutral job service: queue, store interface, cancellation, progress and
+        // results. The worker's local API and `flakebox serve` are adapters over it; no server
+        // dependency here.
+        .target(
+            name: "FlakeboxJobs",
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox"],
+            swiftSettings: swiftSettings
+        ),
+        // RunPod's worker protocol over the job service.
         .target(
             name: "FlakeboxWorker",
             dependencies: [
+                "FlakeboxJobs",
                 "FlakeboxCore",
                 "FlakeboxSandbox",
                 "CFlakeboxSpawn",
@@ -75,12 +92,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `flakebox serve`: RunPod's endpoint API over the job service, for untrusted repositories.
+        .target(
+            name: "FlakeboxService",
+            dependencies: [
+                "FlakeboxJobs",
+                "FlakeboxCore",
+                "FlakeboxSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlakeboxCommands",
             dependencies: [
                 "CFlakeboxSpawn",
                 "FlakeboxCore",
                 .target(name: "FlakeboxWorker", condition: .when(traits: ["Worker"])),
+                .target(name: "FlakeboxService", condition: .when(traits: ["Service"])),
                 "FlakeboxSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -119,13 +157,26 @@ let package = Package(
         .testTarget(
             name: "FlakeboxWorkerTests",
             dependencies: [
-                "FlakeboxWorker", "FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox",
+                "FlakeboxWorker", "FlakeboxJobs", "FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport",
+                "flakebox-sandbox",
                 "flakebox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlakeboxServiceTests",
+            dependencies: [
+                "FlakeboxService", "FlakeboxJobs", "FlakeboxCore", "FlakeboxSandbox", "FlakeboxTestSupport",
+                "flakebox-sandbox", "flakebox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

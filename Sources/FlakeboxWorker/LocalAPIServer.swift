@@ -1,4 +1,5 @@
 import FlakeboxCore
+import FlakeboxJobs
 import FlakeboxSandbox
 import Foundation
 import Hummingbird
@@ -150,7 +151,7 @@ struct Replies: Sendable {
         case .running:
             reply.add("status", string: "IN_PROGRESS")
             if let progress = await store.progress(of: id) {
-                reply.add("output", json: ProgressReporter.json(progress))
+                reply.add("output", json: progress.json)
             }
         case .cancelled:
             reply.add("status", string: "CANCELLED")

@@ -1,4 +1,5 @@
 import FlakeboxCore
+import FlakeboxJobs
 import Foundation
 
 /// The local API's jobs: queued, run one at a time in arrival order (the SDK's default

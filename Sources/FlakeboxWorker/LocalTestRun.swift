@@ -1,3 +1,4 @@
+import FlakeboxJobs
 import FlakeboxSandbox
 import Foundation
 

@@ -1,4 +1,5 @@
 import FlakeboxCore
+import FlakeboxJobs
 import Foundation
 
 /// The production worker (docs/RUNPOD_PROTOCOL.md §5–14): takes one job at a time from the platform,

@@ -1,4 +1,5 @@
 import FlakeboxCore
+import FlakeboxJobs
 import Foundation
 import Synchronization
 
@@ -25,19 +26,7 @@ final class ProgressReporter: Sendable {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled, let progress = latest.withLock({ $0 }), progress != sent else { continue }
             sent = progress
-            await poster.postProgress(Self.json(progress), jobID: jobID)
+            await poster.postProgress(progress.json, jobID: jobID)
         }
-    }
-
-    /// `{"phase", "completed", "failures", "running", "total", "elapsed_s"[, "eta_s"]}`.
-    static func json(_ progress: JobProgress) -> [UInt8] {
-        var object: [String: Any] = [
-            "phase": progress.phase.rawValue, "completed": progress.completed, "failures": progress.failures,
-            "running": progress.running, "total": progress.total,
-            "elapsed_s": (progress.elapsedSeconds * 10).rounded() / 10,
-        ]
-        if let eta = progress.etaSeconds { object["eta_s"] = (eta * 10).rounded() / 10 }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Array(data)
     }
 }

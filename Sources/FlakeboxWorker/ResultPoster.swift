@@ -1,3 +1,5 @@
+import FlakeboxJobs
+
 /// Posts to job-done (docs/RUNPOD_PROTOCOL.md §6): final results with the SDK's retry rule (3 tries,
 /// waiting 2 s then 3 s, on a 5xx), and progress updates, which are sent once and never retried.
 ///

@@ -1,5 +1,6 @@
 import CFlakeboxSpawn
 import FlakeboxCore
+import FlakeboxJobs
 import FlakeboxSandbox
 
 /// Picks the worker's mode as the SDK does (docs/RUNPOD_PROTOCOL.md §1), after checking the machine:

@@ -1,4 +1,5 @@
 import FlakeboxCore
+import FlakeboxJobs
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import FlakeboxCore
 public enum WorkerProtocol {
     /// Reported as `runpod_version` (pings, error payloads): the SDK release whose protocol we
     /// copy, so that the platform treats the worker like that SDK.
-    public static let sdkVersion = "1.12.0"
+    public static let sdkVersion = RunPodSDK.version
     /// The client-side limit on a job-take or job-stop long-poll.
     public static let longPollSeconds: Int64 = 90
     /// Wait after a 429 from job-take or job-stop.

@@ -1,3 +1,4 @@
+import FlakeboxJobs
 import Foundation
 import Testing
 

@@ -183,7 +183,7 @@ public struct JSONFieldReader {
     // MARK: - Helpers
 
     /// JSONSerialization gives booleans as NSNumber too; only they have the `char` type code.
-    static func isBool(_ number: NSNumber) -> Bool {
+    public static func isBool(_ number: NSNumber) -> Bool {
         String(cString: number.objCType) == "c"
     }
 

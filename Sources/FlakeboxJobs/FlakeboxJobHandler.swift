@@ -2,8 +2,9 @@ import FlakeboxCore
 import FlakeboxSandbox
 import Foundation
 
-/// The worker's handler: a RunPod job's `input` is a flakebox job; its output is the summary.
-/// Every mode (production, test input, local API) runs jobs through this one type.
+/// The one job engine under every transport: a job's `input` (a flakebox job, JSON text) in, the
+/// summary or the error out. The worker (production, test input, local API) and the service run
+/// jobs through this one type.
 public struct FlakeboxJobHandler: Sendable {
     public struct Options: Sendable {
         public var runner: JobRunner.Options
@@ -31,13 +32,13 @@ public struct FlakeboxJobHandler: Sendable {
     /// Runs one job. Cancelling the task kills its sandboxes; the summary then says
     /// `complete: false`, with `incompleteReason()`'s words if it gives any.
     public func handle(
-        _ job: RunPodJob, progress: (@Sendable (JobProgress) -> Void)? = nil,
+        input json: Data, progress: (@Sendable (JobProgress) -> Void)? = nil,
         incompleteReason: (@Sendable () -> String?)? = nil
     ) async -> HandlerResult {
         let origin: JobInput.Origin = options.allowLocalRepositories ? .commandLine : .remote
         var input: JobInput
         do {
-            input = try JobInput.parse(json: job.input, origin: origin)
+            input = try JobInput.parse(json: json, origin: origin)
         } catch {
             return .failure(error.description)
         }

@@ -41,7 +41,7 @@ public enum HandlerResult: Sendable, Equatable {
     }
 
     /// The SDK's error_info: `json.dumps` of these six keys, in this order.
-    static func errorInfo(type: String, message: String, traceback: String, hostname: String, workerID: String)
+    public static func errorInfo(type: String, message: String, traceback: String, hostname: String, workerID: String)
         -> String
     {
         var info = JSONText()
@@ -50,7 +50,7 @@ public enum HandlerResult: Sendable, Equatable {
         info.add("error_traceback", string: traceback)
         info.add("hostname", string: hostname)
         info.add("worker_id", string: workerID)
-        info.add("runpod_version", string: WorkerProtocol.sdkVersion)
+        info.add("runpod_version", string: RunPodSDK.version)
         return String(decoding: info.bytes, as: UTF8.self)
     }
 }

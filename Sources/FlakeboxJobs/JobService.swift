@@ -1,0 +1,292 @@
+import FlakeboxCore
+import Foundation
+import Synchronization
+
+/// The job engine's transport-neutral front: a queue over a `JobStore`, runners that claim jobs
+/// fairly and run them through a `JobExecutor`, cancellation that reaches the sandboxes, the live
+/// progress of running jobs, waits for a result, execution timeouts, ttl expiry, pruning, and a
+/// shutdown that finishes or hands back what runs. The worker's local API and `flakebox serve`
+/// translate HTTP to these calls and nothing more.
+public actor JobService {
+    public struct Configuration: Sendable {
+        /// Jobs run at once by this process.
+        public var concurrency: Int
+        /// How long a finished job is kept (RunPod keeps a `/run` result 30 minutes).
+        public var retention: Duration
+        /// A job found `IN_PROGRESS` at start (its process died) runs again if it was started fewer
+        /// times than this; otherwise it fails, since it may be what killed the process.
+        public var maxStarts: Int
+        /// How often ttl expiry, pruning and a claim (for jobs another process queued) happen.
+        public var housekeepingInterval: Duration
+        /// `hostname` and `worker_id` in the error_info of a job whose handler raised.
+        public var hostname: String
+        public var workerID: String
+
+        public init(
+            concurrency: Int = 1, retention: Duration = .seconds(1800), maxStarts: Int = 2,
+            housekeepingInterval: Duration = .seconds(5), hostname: String = ProcessInfo.processInfo.hostName,
+            workerID: String = "flakebox"
+        ) {
+            self.concurrency = concurrency
+            self.retention = retention
+            self.maxStarts = maxStarts
+            self.housekeepingInterval = housekeepingInterval
+            self.hostname = hostname
+            self.workerID = workerID
+        }
+    }
+
+    /// What a restart found and did (logged by the transport).
+    public struct Recovery: Sendable, Equatable {
+        public var requeued: [String]
+        public var failed: [String]
+    }
+
+    /// Why `recoverInterrupted` fails a job it will not run again.
+    public static let interruptedTwiceReason =
+        "the service stopped while this job ran, twice: it is not run a third time, in case the job itself is what stops the service"
+
+    public let store: any JobStore
+    public let executor: any JobExecutor
+    public let configuration: Configuration
+    /// Called after a job reaches a final state through this process (webhooks, metrics).
+    private var onFinish: (@Sendable (StoredJob) async -> Void)?
+    /// The most jobs one owner may have running at once (quotas); nil: no limit.
+    private var runningLimit: (@Sendable (String) -> Int?)?
+
+    private struct Running {
+        var owner: String
+        var task: Task<Void, Never>
+        var progress: ProgressBox
+        /// Set before the task is cancelled, so that its end is recorded as what caused it.
+        var ending: Ending?
+    }
+    enum Ending: Sendable { case cancelled, timedOut, handedBack }
+
+    private var running: [String: Running] = [:]
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var accepting = true
+    private var housekeeping: Task<Void, Never>?
+    private var lastError: JobStoreError?
+
+    public init(store: any JobStore, executor: any JobExecutor, configuration: Configuration = Configuration()) {
+        self.store = store
+        self.executor = executor
+        self.configuration = configuration
+    }
+
+    public func setOnFinish(_ action: (@Sendable (StoredJob) async -> Void)?) { onFinish = action }
+    public func setRunningLimit(_ limit: (@Sendable (String) -> Int?)?) { runningLimit = limit }
+
+    /// Recovers what a dead process left running, then starts claiming jobs.
+    @discardableResult
+    public func start() async throws(JobStoreError) -> Recovery {
+        let now = Date()
+        let recovered = try await store.recoverInterrupted(
+            now: now, maxStarts: configuration.maxStarts, reason: Self.interruptedTwiceReason,
+            keepUntil: keepUntil(now))
+        housekeeping = Task { [weak self, interval = configuration.housekeepingInterval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await self?.houseKeep()
+            }
+        }
+        await fill()
+        return Recovery(requeued: recovered.requeued, failed: recovered.failed)
+    }
+
+    /// Queues a job and starts it when a runner is free.
+    public func submit(_ job: StoredJob) async throws(JobStoreError) {
+        try await store.insert(job)
+        await fill()
+    }
+
+    public func job(id: String) async throws(JobStoreError) -> StoredJob? {
+        try await store.job(id: id)
+    }
+
+    /// The latest progress of a job running in this process.
+    public func progress(of id: String) -> JobProgress? { running[id]?.progress.value }
+
+    public var runningCount: Int { running.count }
+    public var isAccepting: Bool { accepting }
+    /// The last store failure seen by housekeeping (readiness), cleared by a success.
+    public var storeHealthy: Bool { lastError == nil }
+
+    /// Cancels a queued or running job (a running job's sandboxes are killed); the job after, or
+    /// nil when it is unknown. A job already final is returned unchanged.
+    public func cancel(id: String) async throws(JobStoreError) -> StoredJob? {
+        let now = Date()
+        if try await store.cancel(id: id, at: now, keepUntil: keepUntil(now)) != nil {
+            if var entry = running[id] {
+                entry.ending = .cancelled
+                running[id] = entry
+                entry.task.cancel()
+            }
+            wake(id)
+            if let job = try await store.job(id: id) { await onFinish?(job) }
+        }
+        return try await store.job(id: id)
+    }
+
+    /// `/retry`: a failed or timed-out job queued again under the same id; false otherwise.
+    public func retry(id: String) async throws(JobStoreError) -> Bool {
+        guard try await store.requeue(id: id, now: Date()) else { return false }
+        await fill()
+        return true
+    }
+
+    /// Cancels an owner's queued jobs; how many.
+    public func purgeQueue(owner: String) async throws(JobStoreError) -> Int {
+        let now = Date()
+        return try await store.purgeQueue(owner: owner, at: now, keepUntil: keepUntil(now))
+    }
+
+    /// Returns when the job is final, or after `timeout`, or at once for an unknown job.
+    public func waitUntilFinal(id: String, timeout: Duration) async {
+        guard let job = try? await store.job(id: id), !job.state.isFinal else { return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.wake(id)
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { waiters[id, default: []].append($0) }
+    }
+
+    /// Stops claiming; lets running jobs finish for `grace`, then cancels the rest and hands them
+    /// back to the queue (another start, here or on another node, runs them again).
+    public func shutdown(grace: Duration) async {
+        accepting = false
+        housekeeping?.cancel()
+        let deadline = ContinuousClock.now + grace
+        while !running.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for (id, var entry) in running where entry.ending == nil {
+            entry.ending = .handedBack
+            running[id] = entry
+            entry.task.cancel()
+        }
+        while !running.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    // MARK: - Running
+
+    /// Claims jobs while runners are free.
+    private func fill() async {
+        while accepting, running.count < configuration.concurrency {
+            var skipping: Set<String> = []
+            if let runningLimit {
+                var perOwner: [String: Int] = [:]
+                for entry in running.values { perOwner[entry.owner, default: 0] += 1 }
+                for (owner, count) in perOwner where count >= (runningLimit(owner) ?? .max) { skipping.insert(owner) }
+            }
+            let claimed: StoredJob?
+            do {
+                claimed = try await store.claimNext(now: Date(), skipping: skipping)
+                lastError = nil
+            } catch {
+                lastError = error
+                return
+            }
+            guard let job = claimed else { return }
+            launch(job)
+        }
+    }
+
+    private func launch(_ job: StoredJob) {
+        let progress = ProgressBox()
+        let executor = self.executor
+        let id = job.id
+        let task = Task { [weak self] in
+            let timeout = Duration.milliseconds(job.policy.executionTimeoutMs)
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { await self?.timeOut(id) }
+            }
+            let result = await executor.execute(job, progress: { progress.value = $0 })
+            timer.cancel()
+            await self?.finished(id, result)
+        }
+        running[id] = Running(owner: job.owner, task: task, progress: progress)
+    }
+
+    private func timeOut(_ id: String) {
+        guard var entry = running[id], entry.ending == nil else { return }
+        entry.ending = .timedOut
+        running[id] = entry
+        entry.task.cancel()
+    }
+
+    private func finished(_ id: String, _ result: HandlerResult) async {
+        guard let entry = running.removeValue(forKey: id) else { return }
+        let now = Date()
+        do {
+            switch entry.ending {
+            case .cancelled:
+                break  // recorded by `cancel`
+            case .handedBack:
+                _ = try await store.handBack(id: id)
+            case .timedOut, nil:
+                var state: JobState
+                var output: Data?
+                var error: String?
+                switch result {
+                case .output(let summary):
+                    state = .completed
+                    output = summary
+                case .failure, .exception:
+                    state = .failed
+                    error = result.errorValue(hostname: configuration.hostname, workerID: configuration.workerID)
+                }
+                if entry.ending == .timedOut {
+                    state = .timedOut
+                    error = "the job ran past its executionTimeout; the output holds what finished before"
+                }
+                if try await store.finish(
+                    id: id, state: state, output: output, error: error, at: now, keepUntil: keepUntil(now))
+                {
+                    if let job = try await store.job(id: id) { await onFinish?(job) }
+                }
+            }
+        } catch {
+            lastError = error
+        }
+        wake(id)
+        await fill()
+    }
+
+    private func houseKeep() async {
+        let now = Date()
+        do {
+            let expired = try await store.expireQueued(now: now, keepUntil: keepUntil(now))
+            for id in expired {
+                wake(id)
+                if let job = try await store.job(id: id) { await onFinish?(job) }
+            }
+            _ = try await store.prune(now: now)
+            lastError = nil
+        } catch {
+            lastError = error
+        }
+        await fill()
+    }
+
+    private func wake(_ id: String) {
+        for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+    }
+
+    private func keepUntil(_ now: Date) -> Date {
+        let c = configuration.retention.components
+        return now.addingTimeInterval(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+    }
+}
+
+/// A running job's latest progress, written from its attempts' threads without a hop to the actor.
+final class ProgressBox: Sendable {
+    private let latest = Mutex<JobProgress?>(nil)
+    var value: JobProgress? {
+        get { latest.withLock { $0 } }
+        set { latest.withLock { $0 = newValue } }
+    }
+}
