@@ -150,7 +150,14 @@ public actor JobService {
             await self?.wake(id)
         }
         defer { timer.cancel() }
-        await withCheckedContinuation { waiters[id, default: []].append($0) }
+        await withCheckedContinuation { continuation in
+            waiters[id, default: []].append(continuation)
+            // The job may have finished while the first look was suspended: look again now
+            // that the waiter is registered, so that its end cannot slip between the two.
+            Task { [weak self, store] in
+                if let job = try? await store.job(id: id), job.state.isFinal { await self?.wake(id) }
+            }
+        }
     }
 
     /// Stops claiming; lets running jobs finish for `grace`, then cancels the rest and hands them

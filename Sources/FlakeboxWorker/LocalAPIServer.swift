@@ -37,12 +37,24 @@ public struct LocalAPIServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT; the exit code.
     public func run() async -> Int32 {
-        let store = LocalJobStore(handler: handler)
+        let workerID = environment.workerIDIsSet ? environment.workerID : "unknown"
+        // The SDK runs one job at a time and keeps results while the process lives; RunPod keeps
+        // a `/run` result 30 minutes.
+        let service = JobService(
+            store: MemoryJobStore(), executor: handler,
+            configuration: .init(
+                concurrency: 1, retention: .seconds(1800), hostname: environment.hostname, workerID: workerID))
+        do {
+            try await service.start()
+        } catch {
+            log.error("Local API could not start its job service: \(error)")
+            return 1
+        }
         let router = Router()
         if let token = ProcessInfo.processInfo.environment[Self.tokenVariable], !token.isEmpty {
             router.add(middleware: BearerTokenMiddleware(token: token))
         }
-        let replies = Replies(store: store, environment: environment)
+        let replies = Replies(service: service)
         router.post("/run") { request, _ in
             try await replies.submit(request, wait: false)
         }
@@ -78,20 +90,26 @@ public struct LocalAPIServer: Sendable {
             // Hummingbird's lines go through the worker's log (one format on stdout); from warnings
             // up, as its request lines would drown ours.
             logger: WorkerLogHandler.libraryLogger("hummingbird", log: log))
+        let code: Int32
         do {
             try await app.runService()
-            return 0
+            code = 0
         } catch {
             log.error("Local API server failed: \(error)")
-            return 1
+            code = 1
         }
+        // A job still running is cancelled, so that its sandboxes die with the worker.
+        await service.shutdown(grace: .zero)
+        return code
     }
 }
 
-/// The local API's replies, built as JSON text around the summary.
+/// The local API's replies: RunPod's shapes over the job service, built as JSON text around the
+/// summary.
 struct Replies: Sendable {
-    let store: LocalJobStore
-    let environment: RunPodEnvironment
+    let service: JobService
+    /// The SDK's simulator runs a job for as long as it takes: no execution timeout of RunPod's.
+    static let policy = JobPolicy(executionTimeoutMs: JobPolicy.executionTimeoutRange.upperBound)
 
     func submit(_ request: Request, wait: Bool) async throws -> Response {
         var request = request
@@ -115,19 +133,18 @@ struct Replies: Sendable {
                 status: .unprocessableContent)
         }
         let data = (try? JSONSerialization.data(withJSONObject: input)) ?? Data("{}".utf8)
-        guard let id = await store.submit(data) else {
+        let id = "test-" + UUID().uuidString.lowercased()
+        do {
+            try await service.submit(StoredJob(id: id, owner: "", input: data, policy: Self.policy))
+        } catch {
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             headers[.retryAfter] = "5"
             return Response(
-                status: .tooManyRequests, headers: headers,
+                status: error.code == .full ? .tooManyRequests : .serviceUnavailable, headers: headers,
                 body: ResponseBody(
                     byteBuffer: ByteBuffer(
-                        bytes: Self.detail(
-                            "input",
-                            "the queue is full (\(LocalJobStore.maxQueued) jobs or "
-                                + "\(LocalJobStore.maxQueuedBytes >> 20) MB of input); try again later",
-                            type: "queue_full"))))
+                        bytes: Self.detail("input", "\(error.message); try again later", type: "queue_full"))))
         }
         guard wait else {
             var reply = JSONText()
@@ -135,67 +152,54 @@ struct Replies: Sendable {
             reply.add("status", string: "IN_PROGRESS")
             return Self.json(reply.bytes)
         }
-        await store.waitUntilDone(id)
+        await service.waitUntilFinal(id: id, timeout: .seconds(86_400))
         return await status(id)
     }
 
     func status(_ id: String) async -> Response {
-        guard let entry = await store.entry(id) else {
+        guard let job = try? await service.job(id: id) else {
             return Self.json(Self.finalShape(id: id, status: "FAILED", error: "Job ID not found"))
         }
         var reply = JSONText()
         reply.add("id", string: id)
-        switch entry.phase {
-        case .queued:
-            reply.add("status", string: "IN_QUEUE")
-        case .running:
-            reply.add("status", string: "IN_PROGRESS")
-            if let progress = await store.progress(of: id) {
+        reply.add("status", string: job.state.rawValue)
+        switch job.state {
+        case .inQueue, .cancelled:
+            break
+        case .inProgress:
+            if let progress = await service.progress(of: id) {
                 reply.add("output", json: progress.json)
             }
-        case .cancelled:
-            reply.add("status", string: "CANCELLED")
-        case .finished(let result):
-            let workerID = environment.workerIDIsSet ? environment.workerID : "unknown"
-            if let error = result.errorValue(hostname: environment.hostname, workerID: workerID) {
-                reply.add("status", string: "FAILED")
-                reply.add("error", string: error)
-            } else if case .output(let summary) = result {
-                reply.add("status", string: "COMPLETED")
-                reply.add("output", json: summary)
-            }
-            if let started = entry.started, let finished = entry.finished {
-                reply.add("delayTime", number: Self.milliseconds(started - entry.created))
-                reply.add("executionTime", number: Self.milliseconds(finished - started))
+        case .completed, .failed, .timedOut:
+            if let output = job.output { reply.add("output", json: output) }
+            if let error = job.error { reply.add("error", string: error) }
+            if let delay = job.delayTimeMs, let execution = job.executionTimeMs {
+                reply.add("delayTime", number: delay)
+                reply.add("executionTime", number: execution)
             }
         }
         return Self.json(reply.bytes)
     }
 
     func cancel(_ id: String) async -> Response {
-        guard await store.cancel(id) else {
-            if await store.entry(id) == nil {
-                return Self.json(Self.finalShape(id: id, status: "FAILED", error: "Job ID not found"))
-            }
-            return await status(id)
+        guard (try? await service.cancel(id: id)) != nil else {
+            return Self.json(Self.finalShape(id: id, status: "FAILED", error: "Job ID not found"))
         }
-        var reply = JSONText()
-        reply.add("id", string: id)
-        reply.add("status", string: "CANCELLED")
-        return Self.json(reply.bytes)
+        return await status(id)
     }
 
     /// RunPod's `/health` shape.
     func health() async -> Response {
-        let health = await store.health
+        let counts = (try? await service.store.counts(owner: nil)) ?? [:]
+        let running = await service.runningCount
         var reply = JSONText()
         reply.add(
             "jobs",
             value: [
-                "completed": health.completed, "failed": health.failed, "inProgress": health.inProgress,
-                "inQueue": health.inQueue, "retried": 0,
+                "completed": counts[.completed] ?? 0, "failed": (counts[.failed] ?? 0) + (counts[.timedOut] ?? 0),
+                "inProgress": counts[.inProgress] ?? 0, "inQueue": counts[.inQueue] ?? 0, "retried": 0,
             ])
-        reply.add("workers", value: ["idle": health.inProgress == 0 ? 1 : 0, "running": health.inProgress])
+        reply.add("workers", value: ["idle": running == 0 ? 1 : 0, "running": running])
         return Self.json(reply.bytes)
     }
 
@@ -218,9 +222,5 @@ struct Replies: Sendable {
         Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
