@@ -19,15 +19,19 @@ public final class Sandbox: Sendable {
         /// policy's minimum, never above what the probe found).
         public var tier: IsolationTier?
         public var helperPath: String?
+        /// Tests only: a `network: proxy` sandbox's proxy may reach loopback and private addresses
+        /// (a test's package index listens on 127.0.0.1; the machine reaches nothing public).
+        public var egressAllowsPrivateAddresses: Bool
 
         public init(
             identity: SandboxIdentity = .current(), scratchDirectory: String? = nil, tier: IsolationTier? = nil,
-            helperPath: String? = nil
+            helperPath: String? = nil, egressAllowsPrivateAddresses: Bool = false
         ) {
             self.identity = identity
             self.scratchDirectory = scratchDirectory ?? NSTemporaryDirectory() + "flakebox-\(getpid())"
             self.tier = tier
             self.helperPath = helperPath
+            self.egressAllowsPrivateAddresses = egressAllowsPrivateAddresses
         }
     }
 
@@ -116,7 +120,8 @@ public final class Sandbox: Sendable {
         helperArguments = HelperArguments(
             policy: policy, tier: tier, identity: options.identity, hasSeccomp: program != nil, etc: etc?.path,
             netGuard: tier == .minimal && report.has(IsolationReport.loopbackGuard),
-            landlock: tier == .minimal && report.has(IsolationReport.landlock), privateDirectories: privateDirectories)
+            landlock: tier == .minimal && report.has(IsolationReport.landlock), privateDirectories: privateDirectories,
+            egressAllowsPrivateAddresses: options.egressAllowsPrivateAddresses)
         if report.cgroupsUsable {
             _ = Self.staleGroupsSwept
             do {
@@ -200,6 +205,12 @@ public final class Sandbox: Sendable {
         if let privateTemp {
             env["HOME"] = privateTemp
             env["TMPDIR"] = privateTemp
+        }
+        // The only way out of a `proxy` sandbox; the host's own proxy settings do not apply in it.
+        if policy.network == .proxy && tier != .minimal {
+            let proxy = "http://127.0.0.1:\(Policy.egressProxyPort)"
+            for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] { env[name] = proxy }
+            for name in ["NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"] { env[name] = nil }
         }
         return env
     }

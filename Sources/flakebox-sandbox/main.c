@@ -8,6 +8,7 @@
  * for the sequence and the reasons behind each step.
  */
 #include "artifact.h"
+#include "egress.h"
 #include "landlock.h"
 #include "netguard.h"
 #include "noise.h"
@@ -195,9 +196,37 @@ static void kill_namespace(pid_t init) {
     kill(init, SIGKILL);
 }
 
+/* The listening socket PID 1 made in the sandbox's network namespace, or -1. */
+static int receive_listener(int fd) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t r;
+    while ((r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    struct cmsghdr *c = r == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
+    int listener;
+    memcpy(&listener, CMSG_DATA(c), sizeof listener);
+    return listener;
+}
+
 static int run_namespaced(struct fb_plan *plan, int sigfd) {
     int go[2];
     if (pipe2(go, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
+    int egress[2] = {-1, -1};
+    if (plan->egress_port && plan->unshare_net) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, egress))
+            return fb_fail("egress-pair", errno), 1;
+        plan->egress_fd = egress[1];
+        /* The proxy's connection children come back to us to be reaped when it is killed. */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
     unsigned long flags =
         CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
     if (plan->unshare_net) flags |= CLONE_NEWNET;
@@ -206,9 +235,11 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     if (pid < 0) return fb_fail("clone", errno), 1;
     if (pid == 0) {
         close(go[1]);
+        if (egress[0] >= 0) close(egress[0]);
         _exit(fb_sandbox_init(plan, go[0]));
     }
     close(go[0]);
+    if (egress[1] >= 0) close(egress[1]);
     fb_report_init_pid(pid);
     /* Moving a task between v1 cgroups costs about half a millisecond per hierarchy (an RCU
      * grace period); the child builds its root meanwhile and waits for the go byte only before
@@ -218,9 +249,34 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
         waitpid(pid, NULL, 0);
         return 1;
     }
+    /* The proxy starts, in the attempt's cgroups, before the command can make a connection. A
+     * child that failed before handing its listener out has reported why; it ends on its own. */
+    pid_t proxy = -1;
+    if (egress[0] >= 0) {
+        int listener = receive_listener(egress[0]);
+        close(egress[0]);
+        if (listener >= 0) {
+            proxy = fb_egress_start(listener, plan->egress_allow_private);
+            close(listener);
+            if (proxy < 0 || join_cgroups(plan, proxy)) {
+                if (proxy < 0) fb_fail("egress-fork", errno);
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                if (proxy > 0) kill(-proxy, SIGKILL), waitpid(proxy, NULL, 0);
+                return 1;
+            }
+        }
+    }
     if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
     close(go[1]);
     int status = supervise(plan, pid, sigfd, kill_namespace, NULL);
+    if (proxy > 0) {
+        kill(-proxy, SIGKILL);
+        kill(proxy, SIGKILL);
+        /* The proxy, then its connection children (reparented to us); all were killed. */
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
+        }
+    }
     if (status == -1) return 1;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     fb_report_reaper(status);
@@ -253,8 +309,11 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
     }
     /* The attempt runs as our uid: it must not read our memory nor take our descriptors. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    struct fb_guard guard = {
-        .listener = -1, .own = fb_netguard_address(getpid()), .egress = !plan->unshare_net};
+    struct fb_guard guard = {.listener = -1,
+                             .own = fb_netguard_address(getpid()),
+                             .egress = plan->unshare_net     ? 0
+                                       : plan->egress_public ? FB_EGRESS_PUBLIC
+                                                             : 1};
     if (plan->net_guard) {
         guard.listener = fb_netguard_take(chan[0], pid);
         int saved = errno;

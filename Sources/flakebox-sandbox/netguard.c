@@ -1,5 +1,6 @@
 #include "netguard.h"
 
+#include "egress.h"
 #include "pathguard.h"
 #include "report.h"
 #include "target.h"
@@ -172,6 +173,16 @@ static int local_target(uint32_t a, int v6loop, int binding, uint16_t port, int 
     return -ECONNREFUSED;
 }
 
+/* Egress to public addresses only (`network: proxy` at the minimal tier, where there is no
+ * namespace for the proxy): a destination in a private, link-local, CGNAT or other non-public
+ * range is unreachable, but for DNS (port 53), whose resolver is often on a private address. */
+static int public_only(int egress, int binding, uint16_t port, uint32_t a) {
+    if (egress != FB_EGRESS_PUBLIC || binding || ntohs(port) == 53) return 0;
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr = {.s_addr = htonl(a)}};
+    const char *why;
+    return fb_egress_forbidden((const struct sockaddr *)&in, &why) ? -ENETUNREACH : 0;
+}
+
 /* The IPv4 rule on `addr` (network order, in place). Returns 0 or a negative errno. */
 static int rewrite_v4(uint32_t *addr, uint16_t port, int binding, int udp, uint32_t own, int egress) {
     uint32_t a = ntohl(*addr);
@@ -183,7 +194,7 @@ static int rewrite_v4(uint32_t *addr, uint16_t port, int binding, int udp, uint3
     }
     if ((a >> 24) == 127) return binding ? -EADDRNOTAVAIL : -ECONNREFUSED;
     if (!egress) return binding ? -EADDRNOTAVAIL : -ENETUNREACH;
-    return 0;
+    return public_only(egress, binding, port, a);
 }
 
 /* Rewrites the address in `ss` for a bind (binding) or a destination. 0 or a negative errno. */
@@ -220,6 +231,10 @@ static int rewrite(struct sockaddr_storage *ss, socklen_t *len, int binding, int
             return r;
         }
         if (!egress) return binding ? -EADDRNOTAVAIL : -ENETUNREACH;
+        if (egress == FB_EGRESS_PUBLIC && !binding && ntohs(in6->sin6_port) != 53) {
+            const char *why;
+            if (fb_egress_forbidden((const struct sockaddr *)in6, &why)) return -ENETUNREACH;
+        }
         return 0;
     }
     case AF_UNIX: {

@@ -20,7 +20,11 @@ uint32_t fb_netguard_address(pid_t launcher);
 int fb_netguard_install(int chan, int paths);
 /* Launcher side: the listener's number, read from `chan`, or -1 (errno; EPIPE: the child died). */
 int fb_netguard_take(int chan, pid_t child);
-/* Answers one notification on `listener`: own = the attempt's address, egress = host network. */
+/* `egress` of fb_netguard_handle: 0 no network, 1 the host network, FB_EGRESS_PUBLIC the host
+ * network to public addresses only. */
+#define FB_EGRESS_PUBLIC 2
+
+/* Answers one notification on `listener`: own = the attempt's address, egress as above. */
 void fb_netguard_handle(int listener, uint32_t own, int egress);
 
 #endif

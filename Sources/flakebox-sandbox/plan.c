@@ -34,6 +34,9 @@ static const char usage[] =
     "  --private-path DIR ALIAS  minimal tier, with --net-guard: absolute paths beneath DIR go to ALIAS\n"
     "                            (no longer than DIR; a symlink to the attempt's own directory)\n"
     "  --share-net               keep the host network (default: a private loopback only)\n"
+    "  --egress-proxy PORT       a proxy on the sandbox's 127.0.0.1:PORT: HTTP CONNECT to public addresses\n"
+    "  --egress-allow-private    (tests) let that proxy reach loopback and private addresses too\n"
+    "  --egress-public           minimal tier, --share-net, --net-guard: public destinations only (and DNS)\n"
     "  --hostname NAME\n"
     "  --ro-bind SRC DEST        read-only nosuid nodev bind\n"
     "  --bind SRC DEST           read-write bind\n"
@@ -198,6 +201,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->artifact_fd = -1;
     plan->hold_fd = -1;
     plan->guard_fd = -1;
+    plan->egress_fd = -1;
     plan->inner_uid = 1000;
     plan->inner_gid = 1000;
     plan->oom_score_adj = 1000;
@@ -276,6 +280,15 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             plan->private_paths[plan->n_private_paths].from = from;
             plan->private_paths[plan->n_private_paths++].alias = alias;
             i += 2;
+        } else if (strcmp(a, "--egress-proxy") == 0) {
+            NEED(1);
+            uint64_t v;
+            if (parse_u64(argv[++i], &v) || v < 1 || v > 65535) goto bad;
+            plan->egress_port = (int)v;
+        } else if (strcmp(a, "--egress-allow-private") == 0) {
+            plan->egress_allow_private = 1;
+        } else if (strcmp(a, "--egress-public") == 0) {
+            plan->egress_public = 1;
         } else if (strcmp(a, "--share-net") == 0) {
             plan->unshare_net = 0;
         } else if (strcmp(a, "--hostname") == 0) {

@@ -74,6 +74,9 @@ struct fb_plan {
     struct fb_private_path private_paths[FB_MAX_PRIVATE_PATHS]; /* needs net_guard's listener */
     size_t n_private_paths;
     int unshare_net;
+    int egress_port;          /* network: proxy: the egress proxy's port on the sandbox's 127.0.0.1 */
+    int egress_allow_private; /* tests only: the proxy may reach any address */
+    int egress_public; /* minimal tier, --share-net: the net guard lets only public destinations through */
     const char *hostname;
 
     struct fb_mount mounts[FB_MAX_MOUNTS];
@@ -101,6 +104,7 @@ struct fb_plan {
     int artifact_fd; /* files the test left behind, read after it exits */
     int hold_fd;     /* a pre-spawned launcher waits here for the rest of its arguments */
     int guard_fd;    /* minimal tier, net guard: the worker hands its listener over this socket */
+    int egress_fd;   /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;
     unsigned char *bpf;

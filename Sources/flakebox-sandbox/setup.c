@@ -19,6 +19,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -453,6 +455,36 @@ static void close_all_but(int a, int b) {
     close_range(from, ~0U, 0);
 }
 
+/* network: proxy: a listening socket on this namespace's 127.0.0.1, handed to the helper, whose
+ * proxy accepts on it from the host's namespace. None of it stays here: the sandbox cannot
+ * accept on it, and the port is taken, so nothing in the sandbox can pose as the proxy. */
+static int hand_out_egress_listener(struct fb_plan *plan) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return fb_fail("egress-socket", errno), -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)plan->egress_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 64)) return fb_fail("egress-listen", errno), -1;
+    char byte = 'l';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &s, sizeof s);
+    if (sendmsg(plan->egress_fd, &msg, MSG_NOSIGNAL) != 1) return fb_fail("egress-hand-out", errno), -1;
+    close(s);
+    close(plan->egress_fd);
+    plan->egress_fd = -1;
+    return 0;
+}
+
 int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     fb_reset_signals();
     /* PDEATHSIG first, then a look at the go pipe: a helper that died before prctl shows as a
@@ -467,6 +499,7 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)))
         return fb_fail("sethostname", errno), 1;
     if (plan->unshare_net && loopback_up()) return fb_fail("loopback", errno), 1;
+    if (plan->egress_fd >= 0 && hand_out_egress_listener(plan)) return 1;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) return fb_fail("make-private", errno), 1;
     if (build_root(plan)) return 1;
 

@@ -11,7 +11,7 @@ struct PolicyTests {
         let strict = try store.load("default")
         let setup = try store.load("setup")
         #expect(strict.network == .none && strict.minimumTier == .full)
-        #expect(setup.network == .host)
+        #expect(setup.network == .proxy)
         #expect(setup.filesystem.readOnlyPaths == strict.filesystem.readOnlyPaths)
         #expect(setup.filesystem.etc.contains("resolv.conf") && !strict.filesystem.etc.contains("resolv.conf"))
         #expect(setup.limits.timeoutSeconds == 1800 && setup.limits.pids == strict.limits.pids)
@@ -282,7 +282,7 @@ struct MinimalTierUnitTests {
         let strict = try store.load("default")
         #expect(runpod.minimumTier == .minimal && setup.minimumTier == .minimal)
         #expect(runpod.network == strict.network && runpod.limits == strict.limits)
-        #expect(setup.network == .host)
+        #expect(setup.network == .proxy)
     }
 
     @Test("a policy names its family's setup policy; a path or an empty name is refused")

@@ -6,9 +6,17 @@ public struct Policy: Sendable, Equatable {
     public enum Network: String, Sendable, Equatable, CaseIterable {
         /// A private network namespace holding only its own loopback.
         case none
-        /// The host's network (for dependency installation).
+        /// A private network namespace whose only way out is the helper's egress proxy: HTTP
+        /// CONNECT (what `pip`, `git`, `npm` and `cargo` use through `HTTPS_PROXY`) to public
+        /// addresses, never loopback, private, link-local, CGNAT or unique-local ones. At the
+        /// minimal tier, where there is no namespace, it is the host network under the net guard.
+        case proxy
+        /// The host's network.
         case host
     }
+
+    /// The egress proxy's port on a `proxy` sandbox's own 127.0.0.1.
+    public static let egressProxyPort = 3128
 
     /// The filesystem an attempt sees. Everything not listed is absent.
     public struct Filesystem: Sendable, Equatable {
@@ -100,7 +108,7 @@ extension Policy {
             if let value = Network(rawValue: text) {
                 network = value
             } else {
-                reader.fail("network", "must be \"none\" or \"host\"")
+                reader.fail("network", "must be \"none\", \"proxy\" or \"host\"")
             }
         }
         let seccomp = reader.string("seccomp") ?? "unconfined"

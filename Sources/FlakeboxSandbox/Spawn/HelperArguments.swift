@@ -26,7 +26,8 @@ struct HelperArguments: Sendable {
     ///     `/dev/shm` is not granted).
     init(
         policy: Policy, tier: IsolationTier, identity: SandboxIdentity, hasSeccomp: Bool, etc: String?,
-        netGuard: Bool = false, landlock: Bool = false, privateDirectories: Bool = false
+        netGuard: Bool = false, landlock: Bool = false, privateDirectories: Bool = false,
+        egressAllowsPrivateAddresses: Bool = false
     ) {
         self.policy = policy
         self.tier = tier
@@ -45,10 +46,15 @@ struct HelperArguments: Sendable {
         if tier == .minimal {
             args.append("--no-namespaces")
             if netGuard { args.append("--net-guard") }
-            if policy.network == .host { args.append("--share-net") }
+            if policy.network != .none { args.append("--share-net") }
+            if policy.network == .proxy && netGuard && !egressAllowsPrivateAddresses { args.append("--egress-public") }
             if landlock { args += Self.landlockView(policy, sharedShm: !privateDirectories) }
         } else {
             args += Self.filesystemView(policy, etc: etc)
+            if policy.network == .proxy {
+                args += ["--egress-proxy", "\(Policy.egressProxyPort)"]
+                if egressAllowsPrivateAddresses { args.append("--egress-allow-private") }
+            }
         }
         common = args
     }
