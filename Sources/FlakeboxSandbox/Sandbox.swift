@@ -22,16 +22,20 @@ public final class Sandbox: Sendable {
         /// Tests only: a `network: proxy` sandbox's proxy may reach loopback and private addresses
         /// (a test's package index listens on 127.0.0.1; the machine reaches nothing public).
         public var egressAllowsPrivateAddresses: Bool
+        /// What all of this sandbox's attempts together may use (a job's memory budget, set on
+        /// their parent cgroup); nil: only each attempt's own limit.
+        public var memoryBudgetBytes: UInt64?
 
         public init(
             identity: SandboxIdentity = .current(), scratchDirectory: String? = nil, tier: IsolationTier? = nil,
-            helperPath: String? = nil, egressAllowsPrivateAddresses: Bool = false
+            helperPath: String? = nil, egressAllowsPrivateAddresses: Bool = false, memoryBudgetBytes: UInt64? = nil
         ) {
             self.identity = identity
             self.scratchDirectory = scratchDirectory ?? NSTemporaryDirectory() + "flakebox-\(getpid())"
             self.tier = tier
             self.helperPath = helperPath
             self.egressAllowsPrivateAddresses = egressAllowsPrivateAddresses
+            self.memoryBudgetBytes = memoryBudgetBytes
         }
     }
 
@@ -132,7 +136,8 @@ public final class Sandbox: Sendable {
                 var wanted: Set<CgroupController> = [.memory, .pids, .cpuacct]
                 if policy.limits.cpus != nil { wanted.insert(.cpu) }
                 let manager = try CgroupManager(
-                    support: .shared, parentName: "flakebox-\(getpid())-\(serial)", controllers: wanted)
+                    support: .shared, parentName: "flakebox-\(getpid())-\(serial)", controllers: wanted,
+                    parentMemoryBytes: options.memoryBudgetBytes)
                 let limits = policy.limits
                 cgroups = CgroupPool(
                     manager: manager,

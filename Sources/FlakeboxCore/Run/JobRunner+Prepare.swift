@@ -29,9 +29,14 @@ extension JobRunner {
         }
         if let bytes = input.outputLimitBytes { policy.limits.outputCapture = bytes }
         if let bytes = input.memoryBytes { try Self.applyMemory(bytes, to: &policy) }
+        // Attempts at once and their memory budget: no more than the machine can give.
+        let admission = MemoryAdmission.admit(
+            parallelism: input.parallelism, perAttempt: policy.limits.memory, available: MachineMemory.available())
+        var sandboxOptions = options.sandbox
+        sandboxOptions.memoryBudgetBytes = admission.budgetBytes
         let sandbox: Sandbox
         do {
-            sandbox = try Sandbox(policy: policy, options: options.sandbox)
+            sandbox = try Sandbox(policy: policy, options: sandboxOptions)
         } catch {
             throw JobError(.sandbox, "\(error)")
         }
@@ -49,7 +54,7 @@ extension JobRunner {
         if case .commit(let commit)? = try? GitRef.parse(input.ref), let key = cacheKey(commit),
             let lease = options.preparedCache?.lookup(key)
         {
-            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted)
+            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted).admitted(admission)
         }
         let fetched: FetchResult
         do {
@@ -66,7 +71,7 @@ extension JobRunner {
         let key = fetched.workingTree?.isEmpty == false ? nil : cacheKey(fetched.commit)
         if let key, let lease = options.preparedCache?.lookup(key) {
             WorkspaceFiles.removeTree(checkout)
-            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted)
+            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted).admitted(admission)
         }
         let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 
@@ -118,7 +123,8 @@ extension JobRunner {
                 PreparedCheckoutCache.Metadata(
                     key: $0.text, commit: fetched.commit, pytestRandomly: found.pytestRandomly, setup: report,
                     bytes: 0)
-            })
+            }
+        ).admitted(admission)
     }
 
     /// Whether `checkout/.venv` is a virtual environment, judged without following any link the

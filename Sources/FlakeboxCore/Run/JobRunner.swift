@@ -80,6 +80,14 @@ public struct JobRunner: Sendable {
         var cacheLease: PreparedCheckoutCache.Lease?
         /// When the checkout may be kept in the cache after the job: its key and what setup found.
         var cacheable: PreparedCheckoutCache.Metadata?
+        /// The attempts at once the machine's memory admits, and their budget.
+        var memory: MemoryAdmission?
+
+        func admitted(_ memory: MemoryAdmission) -> Prepared {
+            var prepared = self
+            prepared.memory = memory
+            return prepared
+        }
     }
 
     /// Runs `input`; a job-level failure (fetch, setup, policy, isolation) throws, a failing test
@@ -92,6 +100,8 @@ public struct JobRunner: Sendable {
         defer { WorkspaceFiles.removeTree(jobDirectory) }
         let prepared = try await prepare(input, origin: origin, in: jobDirectory)
         defer { prepared.cacheLease?.release() }
+        var input = input
+        if let memory = prepared.memory { input.parallelism = memory.parallelism }
         let runsStarted = ContinuousClock.now
         let outcome = await runAttempts(input, prepared: prepared)
         let runsEnded = ContinuousClock.now
@@ -124,6 +134,7 @@ public struct JobRunner: Sendable {
         summaryInput.seedReplay = seedReplay
         summaryInput.sharedRuns = shared
         summaryInput.cpuLimit = prepared.sandbox.policy.limits.cpus
+        summaryInput.memoryAdmission = prepared.memory
         let summary = Summarizer.summarize(summaryInput)
         // Attempts never write to the checkout (each has its own copy or overlay): kept as prepared.
         if let cache = options.preparedCache, var metadata = prepared.cacheable {

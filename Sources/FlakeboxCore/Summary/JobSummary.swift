@@ -77,6 +77,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var interference: Interference? = nil
     /// Stress mode: the noise every run had beside it. Absent when off.
     public var stress: Stress? = nil
+    /// Present when the machine's memory lowered the job's parallelism.
+    public var memoryBudget: MemoryBudget? = nil
 
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
@@ -184,6 +186,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case seedControl = "seed_control"
         case interference
         case stress
+        case memoryBudget = "memory_budget"
     }
 
     /// Every key is written; absent values as `null`.
@@ -224,6 +227,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encode(seedControl, forKey: .seedControl)
         try container.encodeIfPresent(interference, forKey: .interference)
         try container.encodeIfPresent(stress, forKey: .stress)
+        try container.encodeIfPresent(memoryBudget, forKey: .memoryBudget)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

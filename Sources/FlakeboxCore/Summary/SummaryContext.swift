@@ -226,6 +226,7 @@ struct SummaryContext {
 
         summary.interference = interference
         summary.stress = stress
+        summary.memoryBudget = input.memoryAdmission.flatMap { $0.reduced ? JobSummary.MemoryBudget($0) : nil }
         if input.job.failurePattern != nil || input.job.ignorePattern != nil {
             summary.filteredFailures = records.filter { $0.filtered != nil }.count
         }

@@ -35,6 +35,8 @@ public struct SummaryInput: Sendable {
     public var replayTemplate: String
     /// The attempts' memory limit, so that an `oom` is explained by the limit it hit.
     public var memoryLimitBytes: UInt64? = nil
+    /// The memory admission of the job's attempts (parallelism and budget).
+    public var memoryAdmission: MemoryAdmission? = nil
     /// The classification phase's findings; nil when it did not run.
     public var classification: ClassificationReport?
     /// A flaky job's first failing seed replayed (`JobRunner.replayFirstFailure`); nil when not checked.

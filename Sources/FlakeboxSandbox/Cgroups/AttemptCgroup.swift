@@ -183,6 +183,7 @@ public final class AttemptCgroup: Sendable {
         if let memory = directory(for: .memory) {
             statistics.peakMemoryBytes = number(memory, "memory.max_usage_in_bytes")
             statistics.oomKills = keyed(memory, "memory.oom_control", "oom_kill").map { Int($0) }
+            statistics.memoryLimitHits = limitHitsV1(memory)
         }
         if let cpuacct = directory(for: .cpuacct) {
             statistics.cpuTimeNanoseconds = number(cpuacct, "cpuacct.usage")
@@ -210,6 +211,9 @@ public final class AttemptCgroup: Sendable {
                 statistics.peakMemoryIsSampled = true
             }
             statistics.oomKills = keyed(directory, "memory.events", "oom_kill").map { Int($0) }
+            if let max = keyed(directory, "memory.events", "max"), let oom = keyed(directory, "memory.events", "oom") {
+                statistics.memoryLimitHits = Int(max + oom)
+            }
         }
         statistics.cpuTimeNanoseconds = keyed(directory, "cpu.stat", "usage_usec").map { $0 * 1000 }
         if controllers.contains(.cpu) {
@@ -220,6 +224,23 @@ public final class AttemptCgroup: Sendable {
             statistics.processLimitHits = keyed(directory, "pids.events", "max").map { Int($0) }
         }
         return statistics
+    }
+
+    /// v1: how often the group reached its own limit. `failcnt` alone misses it where the memsw
+    /// counter, charged first, refuses the charge (6.x kernels count no failcnt there), so a
+    /// watermark within a few charge batches of the limit counts too.
+    private func limitHitsV1(_ memory: String) -> Int? {
+        guard let failures = number(memory, "memory.failcnt") else { return nil }
+        var hits = Int(failures) + Int(number(memory, "memory.memsw.failcnt") ?? 0)
+        let slack: UInt64 = 4 << 20
+        for prefix in ["memory.", "memory.memsw."] {
+            if let limit = number(memory, prefix + "limit_in_bytes"), limit < 1 << 62,
+                let peak = number(memory, prefix + "max_usage_in_bytes"), peak + slack >= limit
+            {
+                hits += 1
+            }
+        }
+        return hits
     }
 
     private func number(_ directory: String, _ file: String) -> UInt64? {

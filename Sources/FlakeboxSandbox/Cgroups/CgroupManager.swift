@@ -24,6 +24,8 @@ public final class CgroupManager: Sendable {
     public let controllers: Set<CgroupController>
     /// The per-supervisor parent group's name.
     public let parentName: String
+    /// A memory limit on the parent group: what all its attempts together may use (a job's budget).
+    public let parentMemoryBytes: UInt64?
 
     private let report: CgroupSupport.Report
     private let state = Mutex<State>(State())
@@ -52,7 +54,7 @@ public final class CgroupManager: Sendable {
     ///   so that a policy without a CPU quota makes no cpu groups.
     public init(
         support: CgroupSupport, parentName: String? = nil, version: CgroupVersion? = nil,
-        controllers wanted: Set<CgroupController>? = nil
+        controllers wanted: Set<CgroupController>? = nil, parentMemoryBytes: UInt64? = nil
     ) throws(CgroupError) {
         var report: CgroupSupport.Report
         if let version {
@@ -80,6 +82,7 @@ public final class CgroupManager: Sendable {
         self.version = report.version
         self.controllers = report.controllers
         self.parentName = parentName
+        self.parentMemoryBytes = parentMemoryBytes
     }
 
     /// Cleans up if ``shutdown(timeout:)`` was not called, so no directories outlive the supervisor.
@@ -188,6 +191,15 @@ public final class CgroupManager: Sendable {
                 parents.append(parent)
                 if version == .v2 {
                     try enableControllers(limitedControllers, in: parent.directory)
+                }
+                if let bytes = parentMemoryBytes, parent.controllers.contains(.memory) {
+                    let file = version == .v1 ? "memory.limit_in_bytes" : "memory.max"
+                    try CgroupFileSystem.writeFile("\(bytes)", to: parent.directory + "/" + file, code: .limitRejected)
+                    // Memory and swap together, as an attempt's own limit is (v1).
+                    let memsw = parent.directory + "/memory.memsw.limit_in_bytes"
+                    if version == .v1 && CgroupFileSystem.exists(memsw) {
+                        try CgroupFileSystem.writeFile("\(bytes)", to: memsw, code: .limitRejected)
+                    }
                 }
             }
         } catch {

@@ -12,6 +12,10 @@ public struct CgroupStatistics: Sendable, Hashable {
     public var cpuThrottledNanoseconds: UInt64?
     /// Processes the OOM killer killed in the group (v1 `memory.oom_control oom_kill`, v2 `memory.events`).
     public var oomKills: Int?
+    /// How often the group's own memory limit was reached (v1 `memory.failcnt`, v2 `memory.events`
+    /// `max` + `oom`). An OOM kill with none of these came from outside the group: the host, or
+    /// the job's budget, ran short; never the attempt's own limit.
+    public var memoryLimitHits: Int?
     /// Most tasks the group held at once (`pids.peak`, kernel 6.13+ on v2).
     public var peakProcesses: Int?
     /// How often a fork failed because of the pids limit (`pids.events max`).
@@ -23,6 +27,7 @@ public struct CgroupStatistics: Sendable, Hashable {
         cpuTimeNanoseconds: UInt64? = nil,
         cpuThrottledNanoseconds: UInt64? = nil,
         oomKills: Int? = nil,
+        memoryLimitHits: Int? = nil,
         peakProcesses: Int? = nil,
         processLimitHits: Int? = nil
     ) {
@@ -31,6 +36,7 @@ public struct CgroupStatistics: Sendable, Hashable {
         self.cpuTimeNanoseconds = cpuTimeNanoseconds
         self.cpuThrottledNanoseconds = cpuThrottledNanoseconds
         self.oomKills = oomKills
+        self.memoryLimitHits = memoryLimitHits
         self.peakProcesses = peakProcesses
         self.processLimitHits = processLimitHits
     }

@@ -192,14 +192,17 @@ enum AttemptExecution {
             + Double(loop.usage.ru_stime.tv_sec) + Double(loop.usage.ru_stime.tv_usec) / 1e6
         var peak: UInt64? = UInt64(max(loop.usage.ru_maxrss, 0)) * 1024
         var oomKills = 0
+        var memoryLimitHits: Int?
         if let cgroup = plan.cgroup {
             let stats = cgroup.statistics()
             if let ns = stats.cpuTimeNanoseconds { cpu = Double(ns) / 1e9 }
             if let bytes = stats.peakMemoryBytes { peak = bytes }
             oomKills = stats.oomKills ?? 0
+            memoryLimitHits = stats.memoryLimitHits
         }
         let report = HelperReport(parsing: loop.reportText)
-        let outcome = AttemptOutcome.classify(report: report, killReason: loop.killReason, oomKills: oomKills)
+        let outcome = AttemptOutcome.classify(
+            report: report, killReason: loop.killReason, oomKills: oomKills, memoryLimitHits: memoryLimitHits)
         return AttemptResult(
             status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal,
             setupFailure: outcome.setupFailure, wallSeconds: wall, cpuSeconds: cpu, peakMemoryBytes: peak,

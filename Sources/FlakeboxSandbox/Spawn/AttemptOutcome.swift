@@ -1,5 +1,9 @@
 import CFlakeboxSpawn
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Decides an attempt's one status from the facts, in order of precedence: the harness's own
 /// failure first (never a test failure), then what the supervisor did (timeout, output limit,
 /// cancel), then the kernel's OOM verdict, then the command's own exit.
@@ -9,7 +13,15 @@ struct AttemptOutcome: Equatable {
     var signal: Int32?
     var setupFailure: AttemptResult.SetupFailure?
 
-    static func classify(report: HelperReport, killReason: KillReason?, oomKills: Int) -> AttemptOutcome {
+    /// The stage of an attempt the OOM killer ended below its own limit.
+    static let hostMemoryStage = "host-memory"
+
+    /// - Parameter memoryLimitHits: how often the attempt reached its own memory limit (nil:
+    ///   unknown). An OOM kill without one is the host's or the job budget's shortage: a harness
+    ///   failure, never the test's.
+    static func classify(report: HelperReport, killReason: KillReason?, oomKills: Int, memoryLimitHits: Int? = nil)
+        -> AttemptOutcome
+    {
         var exitCode: Int32?
         var signal: Int32?
         if let status = report.exitStatus {
@@ -25,7 +37,14 @@ struct AttemptOutcome: Equatable {
         case .outputLimit: return AttemptOutcome(status: .outputLimit, exitCode: exitCode, signal: signal)
         case nil: break
         }
-        if oomKills > 0 { return AttemptOutcome(status: .oom, exitCode: exitCode, signal: signal) }
+        if oomKills > 0 {
+            if memoryLimitHits == 0 {
+                return AttemptOutcome(
+                    status: .sandboxError, exitCode: exitCode, signal: signal,
+                    setupFailure: .init(stage: hostMemoryStage, errno: ENOMEM))
+            }
+            return AttemptOutcome(status: .oom, exitCode: exitCode, signal: signal)
+        }
         if let code = exitCode {
             return AttemptOutcome(status: code == 0 ? .passed : .failed, exitCode: code, signal: nil)
         }
