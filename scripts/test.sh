@@ -55,7 +55,7 @@ if [ "$(id -u)" -eq 0 ]; then
   FB_GROUPS="${groups[*]}" sh -c 'for g in $FB_GROUPS; do echo $$ > "$g/cgroup.procs"; done; exec "$@"' sh \
     setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
     env HOME="$scratch" TMPDIR="$scratch/" PATH=/usr/local/bin:/usr/bin:/bin \
-    "$bin/flakeboxPackageTests.xctest" --testing-library swift-testing --filter "Adversarial|Engine|JobEndToEnd|SafetyTests" \
+    "$bin/flakeboxPackageTests.xctest" --testing-library swift-testing --filter "Adversarial|Engine|JobEndToEnd|SafetyTests|EgressProxy" \
     2>&1 | tee .build/test-rootless.log || true
   for g in "${groups[@]}"; do find "$g" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
   rm -rf "$scratch"

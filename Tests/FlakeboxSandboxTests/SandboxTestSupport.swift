@@ -24,6 +24,8 @@ enum TestMachine {
 
     static var fullTier: Bool { report?.tier == .full }
     static var anyTier: Bool { report != nil }
+    /// Namespaces work (the full or reduced tier: root, or rootless with user namespaces).
+    static var namespaced: Bool { report.map { $0.tier != .minimal } ?? false }
 
     static let store = PolicyStore.standard()
 
