@@ -216,9 +216,12 @@ struct FetchOperation: Sendable {
                 throw FetchError(error.code, "\(RepositoryURL.quoted(key)): \(error.message)")
             }
         }
-        try git.check(
-            ["submodule", "--quiet", "update", "--init", "--recursive", "--depth", "1"], in: directory,
-            what: "git submodule update")
+        // Only the submodules checked above: a nested `.gitmodules` is never read, so for a
+        // remote job its hosts would be neither checked nor pinned. Nested ones come only for a
+        // job from the command line.
+        var update = ["submodule", "--quiet", "update", "--init", "--depth", "1"]
+        if request.addressScope != .publicOnly { update.append("--recursive") }
+        try git.check(update, in: directory, what: "git submodule update")
     }
 
     // MARK: - Helpers
