@@ -1,0 +1,55 @@
+import FlakeboxCore
+import FlakeboxJobs
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension ServiceAPI {
+    /// `POST run` and `POST runsync`: the body checked whole, the job queued, and for runsync a
+    /// wait for its end.
+    func submit(_ request: Request, sync: Bool) async throws -> Response {
+        var request = request
+        // Query values first: a bad `wait` queues nothing.
+        let waitMs =
+            sync
+            ? try Self.queryInteger(request, "wait", in: Self.runSyncWaitRange) ?? Self.defaultRunSyncWaitMs : 0
+        let key = try await callers.key(request, scope: .submit)
+        guard !state.draining else { throw ServiceError.unavailable("the service is shutting down", retryAfter: 30) }
+        let limit = sync ? Self.maxRunSyncBytes : Self.maxRunBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch {
+            throw ServiceError.tooLarge(limit)
+        }
+        let submitted = try SubmitRequest.parse(
+            Data(body.readableBytesView), allowLocalRepositories: allowLocalRepositories)
+        if let refusal = await checkRepository(submitted.job.repo) {
+            throw ServiceError.invalid("repo: \(refusal)")
+        }
+        let job = StoredJob(
+            id: UUID().uuidString.lowercased(), owner: key.id, input: submitted.input, policy: submitted.policy,
+            webhook: submitted.webhook, attemptSeconds: submitted.attemptSeconds)
+        do {
+            try await jobs.submit(job)
+        } catch {
+            throw Self.storeFailure(error)
+        }
+        guard sync else { return ServiceReply.json(ServiceReply.idAndStatus(job.id, .inQueue)) }
+        return try await waitForEnd(job.id, key: key, waitMs: waitMs, request: request)
+    }
+
+    /// Waits for a job's end, at most `waitMs` and never past the start of a shutdown; the full
+    /// status when final, `{"id", "status"}` otherwise.
+    func waitForEnd(_ id: String, key: APIKey, waitMs: Int, request: Request) async throws -> Response {
+        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        while ContinuousClock.now < deadline, !state.draining {
+            let left = deadline - ContinuousClock.now
+            await jobs.waitUntilFinal(id: id, timeout: min(left, .seconds(1)))
+            if let job = try await load(id), job.state.isFinal { break }
+        }
+        let job = try await self.job(id, for: key)
+        guard job.state.isFinal else { return ServiceReply.json(JobStatusReply.pending(job)) }
+        return ServiceReply.json(await status(job, request: request))
+    }
+}
