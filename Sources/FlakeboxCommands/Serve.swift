@@ -80,7 +80,8 @@
                 }
                 if allowLocalRepos || allowPrivateAddresses {
                     Self.say(
-                        "flakebox serve: --allow-local-repos / --allow-private-addresses: for tests and local development only")
+                        "flakebox serve: --allow-local-repos / --allow-private-addresses: for tests and local development only"
+                    )
                 }
                 let database: ServiceDatabase
                 let secret: [UInt8]

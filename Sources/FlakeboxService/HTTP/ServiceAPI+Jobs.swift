@@ -69,7 +69,8 @@ extension ServiceAPI {
             throw Self.storeFailure(error)
         }
         guard requeued else {
-            throw ServiceError.conflict("only a FAILED or TIMED_OUT job can be retried; this one is \(job.state.rawValue)")
+            throw ServiceError.conflict(
+                "only a FAILED or TIMED_OUT job can be retried; this one is \(job.state.rawValue)")
         }
         return ServiceReply.json(ServiceReply.idAndStatus(id, .inQueue))
     }
@@ -135,7 +136,9 @@ extension ServiceAPI {
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var items: [[String: Any]] = []
         for job in shown {
-            var item: [String: Any] = ["id": job.id, "status": job.state.rawValue, "createdAt": iso.string(from: job.createdAt)]
+            var item: [String: Any] = [
+                "id": job.id, "status": job.state.rawValue, "createdAt": iso.string(from: job.createdAt),
+            ]
             if let delay = job.delayTimeMs { item["delayTime"] = max(0, delay) }
             if let execution = job.executionTimeMs { item["executionTime"] = max(0, execution) }
             if job.retries > 0 { item["retries"] = job.retries }

@@ -9,10 +9,12 @@ extension ServiceAPI {
     /// `GET /readyz`: 503 while draining or when the database does not answer.
     func ready() async -> Response {
         if state.draining {
-            return ServiceReply.json(ServiceReply.error("draining: the service is shutting down"), status: .serviceUnavailable)
+            return ServiceReply.json(
+                ServiceReply.error("draining: the service is shutting down"), status: .serviceUnavailable)
         }
         guard await databaseReachable() else {
-            return ServiceReply.json(ServiceReply.error("the job database does not answer"), status: .serviceUnavailable)
+            return ServiceReply.json(
+                ServiceReply.error("the job database does not answer"), status: .serviceUnavailable)
         }
         return ServiceReply.json(Array(#"{"status": "ready"}"#.utf8))
     }

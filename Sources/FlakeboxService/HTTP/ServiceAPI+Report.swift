@@ -40,7 +40,8 @@ extension ServiceAPI {
             status: .ok,
             headers: [
                 .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.reportSecurityPolicy,
-                .xContentTypeOptions: "nosniff", .cacheControl: "no-store",            ],
+                .xContentTypeOptions: "nosniff", .cacheControl: "no-store",
+            ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 }

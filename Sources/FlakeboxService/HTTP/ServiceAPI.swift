@@ -63,12 +63,15 @@ struct ServiceAPI: Sendable {
         switch error.code {
         case .full: ServiceError(.tooManyRequests, "the queue is full: \(error.message)", retryAfter: 30)
         case .duplicate: ServiceError(.conflict, error.message)
-        case .unavailable, .corrupt: ServiceError.unavailable("the job database failed: \(error.message)", retryAfter: 5)
+        case .unavailable, .corrupt:
+            ServiceError.unavailable("the job database failed: \(error.message)", retryAfter: 5)
         }
     }
 
     /// A bounded integer query value; 400 naming it when it is not one.
-    static func queryInteger(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws(ServiceError) -> Int? {
+    static func queryInteger(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws(ServiceError)
+        -> Int?
+    {
         guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let value = Int(raw), range.contains(value) else {
             throw .badRequest("\(name) must be a whole number between \(range.lowerBound) and \(range.upperBound)")

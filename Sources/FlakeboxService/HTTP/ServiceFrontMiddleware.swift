@@ -18,9 +18,10 @@ struct ServiceFrontMiddleware: RouterMiddleware {
         let route = Self.route(of: request.uri.path)
         let response: Response
         if let name = Self.keyQueryNames.first(where: { request.uri.queryParameters.has($0) }) {
-            response = ServiceError.badRequest(
-                "an API key in the URL (\(name)=) is refused: send it as Authorization: Bearer <key>"
-            ).response
+            response =
+                ServiceError.badRequest(
+                    "an API key in the URL (\(name)=) is refused: send it as Authorization: Bearer <key>"
+                ).response
         } else {
             do {
                 response = try await next(request, context)
@@ -45,7 +46,9 @@ struct ServiceFrontMiddleware: RouterMiddleware {
             "run", "runsync", "status", "stream", "cancel", "retry", "purge-queue", "health", "jobs", "report",
         ]
         if parts.count >= 3, parts[0] == "v2", actions.contains(parts[2]) { return String(parts[2]) }
-        if parts.count == 1, ["livez", "readyz", "metrics", "openapi.json"].contains(parts[0]) { return String(parts[0]) }
+        if parts.count == 1, ["livez", "readyz", "metrics", "openapi.json"].contains(parts[0]) {
+            return String(parts[0])
+        }
         return "other"
     }
 

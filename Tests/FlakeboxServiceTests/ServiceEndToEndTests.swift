@@ -1,0 +1,333 @@
+import FlakeboxTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The summary without what carries time (durations, timings, elapsed), for comparing two runs
+/// of the same job.
+func timeless(_ value: Any) -> Any {
+    let timed: Set<String> = ["timings", "durations_s", "duration_s", "elapsed_s", "eta_s"]
+    if let object = value as? [String: Any] {
+        return object.filter { !timed.contains($0.key) }.mapValues(timeless)
+    }
+    if let array = value as? [Any] { return array.map(timeless) }
+    return value
+}
+
+func sameJSON(_ a: Any, _ b: Any) -> Bool {
+    ServiceHarness.text(timeless(a)) == ServiceHarness.text(timeless(b))
+}
+
+/// `flakebox serve` as a client sees it: the real binary on a temporary database, over
+/// 127.0.0.1, with local git repositories.
+@Suite(
+    "flakebox serve end to end", .serialized,
+    .enabled(if: ServiceTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+struct ServiceEndToEndTests {
+    @Test("submit, poll, complete: the summary is `flakebox run --json`'s but for time; report page and stream")
+    func submitPollComplete() async throws {
+        let repo = try TestRepository(files: ["t.sh": "[ $((TEST_SEED % 3)) -ne 0 ]\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let input: [String: Any] = [
+            "repo": repo.path, "test_command": "sh t.sh", "runs": 6, "parallelism": 3, "seed_start": 1,
+        ]
+        let id = try await service.submit(input, key: key.secret)
+        let final = try await service.waitForFinal(id, key: key.secret)
+        #expect(final["status"] as? String == "COMPLETED", "\(final)")
+        #expect(final["delayTime"] is Int && final["executionTime"] is Int)
+        let output = try #require(final["output"] as? [String: Any])
+        #expect(output["total_runs"] as? Int == 6)
+        #expect(output["failures"] as? Int == 2)
+
+        // The same job through the command line.
+        let jobFile = service.directory + "/job.json"
+        try Data(ServiceHarness.text(input).utf8).write(to: URL(fileURLWithPath: jobFile))
+        let run = try await ServiceHarness.flakebox(
+            ["run", "--job", jobFile, "--json", "--quiet"], in: service.directory)
+        let cli = try #require(try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), "\(run)")
+        #expect(
+            sameJSON(output, cli),
+            "service:\n\(ServiceHarness.text(timeless(output)))\nrun:\n\(ServiceHarness.text(timeless(cli)))")
+
+        // Stream: the summary once, then nothing.
+        let first = try await service.send(.POST, "/v2/flakebox/stream/\(id)", key: key.secret)
+        #expect((first.json?["stream"] as? [Any])?.count == 1, "\(first)")
+        let second = try await service.send(.POST, "/v2/flakebox/stream/\(id)", key: key.secret)
+        #expect((second.json?["stream"] as? [Any])?.count == 0, "\(second)")
+
+        // The report page, through the signed link and with the key; never without either.
+        let link = try #require(final["report_url"] as? String)
+        let start = try #require(link.range(of: "/v2/"))
+        let path = String(link[start.lowerBound...])
+        let page = try await service.send(.GET, path)
+        #expect(page.status == 200, "\(page)")
+        #expect(page.headers.first(name: "Content-Type")?.hasPrefix("text/html") == true)
+        #expect(
+            page.headers.first(name: "Content-Security-Policy")
+                == "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+        #expect(page.headers.first(name: "X-Content-Type-Options") == "nosniff")
+        #expect(page.text.contains("sh t.sh"))
+        let forged = try await service.send(.GET, path.replacingOccurrences(of: "signature=", with: "signature=0"))
+        #expect(forged.status == 403, "\(forged)")
+        let bare = try await service.send(.GET, "/v2/flakebox/report/\(id)")
+        #expect(bare.status == 401)
+        let withKey = try await service.send(.GET, "/v2/flakebox/report/\(id)", key: key.secret)
+        #expect(withKey.status == 200)
+
+        // The job list and health.
+        let list = try await service.send(.GET, "/v2/flakebox/jobs?limit=5", key: key.secret)
+        #expect((list.json?["jobs"] as? [[String: Any]])?.first?["id"] as? String == id, "\(list)")
+        let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
+        #expect((health.json?["jobs"] as? [String: Any])?["completed"] as? Int == 1, "\(health)")
+        let admin = try await service.createKey("ops", options: ["--scope", "admin"])
+        let metrics = try await service.send(.GET, "/metrics", key: admin.secret)
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains(#"flakebox_jobs_finished_total{state="COMPLETED"} 1"#), "\(metrics.text)")
+        #expect(metrics.text.contains("flakebox_http_requests_total{route=\"status\",status=\"200\"}"))
+        #expect(metrics.text.contains("flakebox_job_duration_seconds_bucket"))
+        service.process.send(SIGTERM)
+        #expect(await service.process.waitForExit(timeout: 60) == .exited(0), "\(service.process.logTail)")
+    }
+
+    @Test("fair claiming: one key's single job runs before another key's backlog")
+    func fairClaiming() async throws {
+        let repo = try TestRepository(files: ["slow.sh": "sleep 1\n"])
+        // Two runners: the busy key holds one, so the quiet key (none running) is claimed next.
+        let service = try await ServiceHarness(concurrency: 2)
+        defer { service.removeFiles() }
+        let busy = try await service.createKey("busy")
+        let quiet = try await service.createKey("quiet")
+        let input: [String: Any] = ["repo": repo.path, "test_command": "sh slow.sh", "runs": 1]
+        var backlog: [String] = []
+        for _ in 0..<4 { backlog.append(try await service.submit(input, key: busy.secret)) }
+        let single = try await service.submit(input, key: quiet.secret)
+        var starts: [String: Double] = [:]
+        for (id, key) in backlog.map({ ($0, busy.secret) }) + [(single, quiet.secret)] {
+            _ = try await service.waitForFinal(id, key: key)
+            let page = try await service.send(.GET, "/v2/flakebox/jobs?limit=10", key: key)
+            for job in page.json?["jobs"] as? [[String: Any]] ?? [] where job["id"] as? String == id {
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                let created = formatter.date(from: job["createdAt"] as? String ?? "")?.timeIntervalSince1970 ?? 0
+                starts[id] = created + Double(job["delayTime"] as? Int ?? 0) / 1000
+            }
+        }
+        let order = starts.sorted { $0.value < $1.value }.map(\.key)
+        #expect(order.count == 5)
+        #expect(order.firstIndex(of: single) == 2, "the quiet key's job waited behind the backlog: \(order)")
+    }
+
+    @Test("runsync: final within the wait gives the full status; a short wait gives id and status")
+    func runSync() async throws {
+        let repo = try TestRepository(files: ["ok.sh": "true\n", "slow.sh": "sleep 20\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let quick = ServiceHarness.text(["input": ["repo": repo.path, "test_command": "sh ok.sh", "runs": 2]])
+        let done = try await service.send(.POST, "/v2/flakebox/runsync", json: quick, key: key.secret)
+        #expect(done.status == 200)
+        #expect(done.json?["status"] as? String == "COMPLETED", "\(done)")
+        #expect((done.json?["output"] as? [String: Any])?["total_runs"] as? Int == 2)
+
+        let slow = ServiceHarness.text(["input": ["repo": repo.path, "test_command": "sh slow.sh", "runs": 1]])
+        let pending = try await service.send(.POST, "/v2/flakebox/runsync?wait=1000", json: slow, key: key.secret)
+        #expect(pending.status == 200)
+        #expect(Set(pending.json?.keys.map { $0 } ?? []) == ["id", "status"], "\(pending)")
+        #expect(["IN_QUEUE", "IN_PROGRESS"].contains(pending.json?["status"] as? String ?? ""))
+
+        for bad in ["wait=10", "wait=300001", "wait=abc"] {
+            let reply = try await service.send(.POST, "/v2/flakebox/runsync?\(bad)", json: quick, key: key.secret)
+            #expect(reply.status == 400, "\(bad): \(reply)")
+        }
+        if let id = pending.json?["id"] as? String {
+            _ = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+        }
+    }
+
+    @Test("bad requests are refused whole and queue nothing")
+    func badRequests() async throws {
+        let repo = try TestRepository(files: ["ok.sh": "true\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let good: [String: Any] = ["repo": repo.path, "test_command": "sh ok.sh"]
+        let cases: [(String, Int)] = [
+            (ServiceHarness.text(["input": good, "s3Config": [:]]), 422),
+            (ServiceHarness.text(["input": ["repo": repo.path]]), 422),
+            (ServiceHarness.text(["input": good, "policy": ["ttl": 1]]), 422),
+            (ServiceHarness.text(["input": good, "policy": ["executionTimeout": "x"]]), 422),
+            (ServiceHarness.text(["input": good, "webhook": "ftp://x"]), 422),
+            ("not json", 422),
+            ("[1]", 422),
+            (ServiceHarness.text(["input": 3]), 422),
+        ]
+        for (body, status) in cases {
+            let reply = try await service.send(.POST, "/v2/flakebox/run", json: body, key: key.secret)
+            #expect(reply.status == status, "\(body): \(reply)")
+            #expect(reply.json?["error"] is String, "\(body): \(reply)")
+        }
+        let big = "{\"input\": {\"x\": \"" + String(repeating: "a", count: 11 << 20) + "\"}}"
+        let tooBig = try await service.send(.POST, "/v2/flakebox/run", json: big, key: key.secret)
+        #expect(tooBig.status == 413, "\(tooBig.status)")
+        let other = try await service.send(
+            .POST, "/v2/another/run", json: ServiceHarness.text(["input": good]), key: key.secret)
+        #expect(other.status == 404)
+        let unknown = try await service.send(
+            .GET, "/v2/flakebox/status/00000000-0000-0000-0000-000000000000", key: key.secret)
+        #expect(unknown.status == 404)
+        let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
+        #expect((health.json?["jobs"] as? [String: Any])?["inQueue"] as? Int == 0, "\(health)")
+        let live = try await service.send(.GET, "/livez")
+        #expect(live.status == 200)
+        let ready = try await service.send(.GET, "/readyz")
+        #expect(ready.status == 200)
+        let openAPI = try await service.send(.GET, "/openapi.json")
+        #expect(openAPI.status == 200 && openAPI.json?["openapi"] != nil)
+    }
+
+    @Test("cancel of a running job kills its sandboxes")
+    func cancelRunning() async throws {
+        let marker = "sleep \(Int.random(in: 100_000...999_999))"
+        let repo = try TestRepository(files: ["hang.sh": "\(marker)\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let id = try await service.submit(
+            ["repo": repo.path, "test_command": "sh hang.sh", "runs": 2, "parallelism": 2], key: key.secret)
+        _ = try await service.waitForStatus(id, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ServiceHarness.processes(containing: marker).isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try #require(!ServiceHarness.processes(containing: marker).isEmpty, "the test never started")
+        let reply = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+        #expect(reply.json?["status"] as? String == "CANCELLED", "\(reply)")
+        let gone = ContinuousClock.now + .seconds(60)
+        while !ServiceHarness.processes(containing: marker).isEmpty, ContinuousClock.now < gone {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ServiceHarness.processes(containing: marker).isEmpty, "the sandboxed test outlived the cancel")
+        let status = try await service.status(id, key: key.secret)
+        #expect(status.json?["status"] as? String == "CANCELLED")
+        let again = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+        #expect(again.json?["status"] as? String == "CANCELLED")
+        let retry = try await service.send(.POST, "/v2/flakebox/retry/\(id)", key: key.secret)
+        #expect(retry.status == 409)
+    }
+
+    @Test("kill -9 mid-job, restart on the same database: the job runs again and completes; queued jobs stay queued")
+    func killAndRestart() async throws {
+        let repo = try TestRepository(files: ["slow.sh": "sleep 3\n"])
+        let first = try await ServiceHarness()
+        defer { first.removeFiles() }
+        let key = try await first.createKey("ci")
+        let input: [String: Any] = ["repo": repo.path, "test_command": "sh slow.sh", "runs": 1]
+        let running = try await first.submit(input, key: key.secret)
+        let queued = try await first.submit(input, key: key.secret)
+        _ = try await first.waitForStatus(running, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+        first.process.kill()
+        _ = await first.process.waitForExit(timeout: 60)
+
+        let second = try await ServiceHarness(database: first.database)
+        let queuedNow = try await second.status(queued, key: key.secret)
+        #expect(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"].contains(queuedNow.json?["status"] as? String ?? ""))
+        let again = try await second.waitForFinal(running, key: key.secret)
+        #expect(again["status"] as? String == "COMPLETED", "\(again)")
+        let later = try await second.waitForFinal(queued, key: key.secret)
+        #expect(later["status"] as? String == "COMPLETED", "\(later)")
+        second.process.send(SIGTERM)
+        #expect(await second.process.waitForExit(timeout: 60) == .exited(0))
+    }
+
+    @Test("SIGTERM: readyz 503, the running job handed back, exit 0; a restart runs it")
+    func sigterm() async throws {
+        let repo = try TestRepository(files: ["slow.sh": "sleep 30\n"])
+        let first = try await ServiceHarness(arguments: ["--shutdown-grace", "3"])
+        defer { first.removeFiles() }
+        let key = try await first.createKey("ci")
+        let id = try await first.submit(
+            ["repo": repo.path, "test_command": "sh slow.sh", "runs": 1], key: key.secret)
+        _ = try await first.waitForStatus(id, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+        first.process.send(SIGTERM)
+        var ready = 200
+        let drained = ContinuousClock.now + .seconds(3)
+        while ready == 200, ContinuousClock.now < drained {
+            ready = try await first.send(.GET, "/readyz").status
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ready == 503)
+        let refused = try await first.send(
+            .POST, "/v2/flakebox/run", json: ServiceHarness.text(["input": ["repo": repo.path, "test_command": "x"]]),
+            key: key.secret)
+        #expect(refused.status == 503)
+        #expect(await first.process.waitForExit(timeout: 120) == .exited(0), "\(first.process.logTail)")
+
+        let second = try await ServiceHarness(database: first.database)
+        let status = try await second.status(id, key: key.secret)
+        #expect(["IN_QUEUE", "IN_PROGRESS"].contains(status.json?["status"] as? String ?? ""), "\(status)")
+        _ = try await second.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+    }
+
+    @Test("auth: no key, a wrong one, a revoked one, a key in the URL, a missing scope, another key's job")
+    func auth() async throws {
+        let repo = try TestRepository(files: ["ok.sh": "true\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let alice = try await service.createKey("alice")
+        let bob = try await service.createKey("bob")
+        let reader = try await service.createKey("reader", options: ["--scope", "read"])
+        let id = try await service.submit(
+            ["repo": repo.path, "test_command": "sh ok.sh", "runs": 1], key: alice.secret)
+
+        let none = try await service.send(.GET, "/v2/flakebox/status/\(id)")
+        #expect(none.status == 401 && none.text == #"{"error": "401 Unauthorized"}"#, "\(none)")
+        let wrong = try await service.send(.GET, "/v2/flakebox/status/\(id)", key: "fbk_wrong")
+        #expect(wrong.status == 401)
+        let raw = try await service.send(.GET, "/v2/flakebox/status/\(id)", headers: ["Authorization": alice.secret])
+        #expect(raw.status == 200, "raw Authorization: \(raw)")
+        let inURL = try await service.send(.GET, "/v2/flakebox/status/\(id)?api_key=\(alice.secret)")
+        #expect(inURL.status == 400)
+        let foreign = try await service.send(.GET, "/v2/flakebox/status/\(id)", key: bob.secret)
+        #expect(foreign.status == 404)
+        let foreignCancel = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: bob.secret)
+        #expect(foreignCancel.status == 404)
+        let readOnly = try await service.send(
+            .POST, "/v2/flakebox/run", json: ServiceHarness.text(["input": ["repo": repo.path, "test_command": "x"]]),
+            key: reader.secret)
+        #expect(readOnly.status == 403)
+        let metrics = try await service.send(.GET, "/metrics", key: alice.secret)
+        #expect(metrics.status == 403)
+
+        try await service.revokeKey(bob.id)
+        let deadline = ContinuousClock.now + .seconds(90)
+        var revoked = 0
+        while ContinuousClock.now < deadline {
+            revoked = try await service.send(.GET, "/v2/flakebox/health", key: bob.secret).status
+            if revoked == 401 { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(revoked == 401)
+    }
+
+    @Test("a repository on a private address is refused at submit unless private addresses are allowed")
+    func privateAddress() async throws {
+        let service = try await ServiceHarness(privateAddresses: false)
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        for repo in ["https://127.0.0.1/r.git", "https://10.0.0.1/r.git", "https://169.254.169.254/r.git"] {
+            let body = ServiceHarness.text(["input": ["repo": repo, "test_command": "true"]])
+            let reply = try await service.send(.POST, "/v2/flakebox/run", json: body, key: key.secret)
+            let host = String(repo.dropFirst(8).prefix { $0 != "/" })
+            #expect(reply.status == 422, "\(repo): \(reply)")
+            #expect(reply.text.contains(host), "\(repo): \(reply)")
+        }
+        let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
+        #expect((health.json?["jobs"] as? [String: Any])?["inQueue"] as? Int == 0)
+    }
+}
