@@ -1,6 +1,7 @@
 #if Service
     import ArgumentParser
     import FlakeboxJobs
+    import FlakeboxSandbox
     import FlakeboxService
     import Foundation
 
@@ -107,8 +108,8 @@
                 do {
                     try await server.run { port in
                         let shown = host.contains(":") ? "[\(host)]" : host
-                        print("flakebox serve: listening on http://\(shown):\(port)")
-                        fflush(stdout)
+                        // One write, unbuffered: the tests (and scripts) wait for this line.
+                        FileHandle.standardOutput.write(Data("flakebox serve: listening on http://\(shown):\(port)\n".utf8))
                     }
                 } catch {
                     try? await database.close()

@@ -1,5 +1,6 @@
 import FlakeboxTestSupport
 import Foundation
+import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
