@@ -1,3 +1,4 @@
+import FlakeboxService
 import FlakeboxTestSupport
 import Foundation
 import NIOHTTP1
@@ -86,7 +87,7 @@ struct ServiceEndToEndTests {
         #expect((list.json?["jobs"] as? [[String: Any]])?.first?["id"] as? String == id, "\(list)")
         let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
         #expect((health.json?["jobs"] as? [String: Any])?["completed"] as? Int == 1, "\(health)")
-        let admin = try await service.createKey("ops", options: ["--scope", "admin"])
+        let admin = try await service.createKey("ops", scopes: [.admin])
         let metrics = try await service.send(.GET, "/metrics", key: admin.secret)
         #expect(metrics.status == 200)
         #expect(metrics.text.contains(#"flakebox_jobs_finished_total{state="COMPLETED"} 1"#), "\(metrics.text)")
@@ -282,7 +283,7 @@ struct ServiceEndToEndTests {
         defer { service.removeFiles() }
         let alice = try await service.createKey("alice")
         let bob = try await service.createKey("bob")
-        let reader = try await service.createKey("reader", options: ["--scope", "read"])
+        let reader = try await service.createKey("reader", scopes: [.read])
         let id = try await service.submit(
             ["repo": repo.path, "test_command": "sh ok.sh", "runs": 1], key: alice.secret)
 

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
+import Crypto
 import FlakeboxSandbox
+import FlakeboxService
 import FlakeboxTestSupport
 import Foundation
 import NIOCore
@@ -149,19 +151,25 @@ final class ServiceHarness: Sendable {
         }
     }
 
-    /// `flakebox serve keys create --json` on this database; (id, secret).
-    func createKey(_ name: String, options: [String] = []) async throws -> (id: String, secret: String) {
-        let run = try await Self.flakebox(
-            ["serve", "keys", "create", "--database", database, "--name", name, "--json"] + options, in: directory)
-        guard run.status == .exited(0), let object = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)),
-            let json = object as? [String: Any], let id = json["id"] as? String, let secret = json["secret"] as? String
-        else { throw ProcessError(message: "keys create failed: \(run)") }
+    /// A key written straight into this database (the running service reads it from there).
+    func createKey(_ name: String, scopes: Set<APIKey.Scope> = [.submit, .read], quotas: APIKey.Quotas = .init())
+        async throws -> (id: String, secret: String)
+    {
+        let secret = "fbk_test_\(UUID().uuidString)"
+        let id = "key_\(UUID().uuidString.prefix(12).lowercased())"
+        let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        let db = try await ServiceDatabase.open(path: database)
+        try await db.keys.insert(
+            APIKey(
+                id: id, name: name, secretHash: hash, scopes: scopes, quotas: quotas, webhookSecret: "whsec_dGVzdA=="))
+        try await db.close()
         return (id, secret)
     }
 
     func revokeKey(_ id: String) async throws {
-        let run = try await Self.flakebox(["serve", "keys", "revoke", "--database", database, id], in: directory)
-        guard run.status == .exited(0) else { throw ProcessError(message: "keys revoke failed: \(run)") }
+        let db = try await ServiceDatabase.open(path: database)
+        _ = try await db.keys.revoke(id: id, at: Date())
+        try await db.close()
     }
 
     /// Runs the built binary to its end.

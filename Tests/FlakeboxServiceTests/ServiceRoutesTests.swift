@@ -26,24 +26,11 @@ final class SleepingExecutor: JobExecutor {
     }
 }
 
-/// Keys in memory for the routes' tests.
-actor TestKeys: APIKeyStore {
-    private var byID: [String: APIKey] = [:]
-
-    func insert(_ key: APIKey) { byID[key.id] = key }
-    func key(secretHash: String) -> APIKey? { byID.values.first { $0.secretHash == secretHash } }
-    func key(id: String) -> APIKey? { byID[id] }
-    func keys() -> [APIKey] { Array(byID.values) }
-    func revoke(id: String, at: Date) -> Bool {
-        guard byID[id]?.revokedAt == nil else { return false }
-        byID[id]?.revokedAt = at
-        return true
-    }
-
+extension MemoryAPIKeyStore {
     /// Adds a key with this secret.
-    func add(id: String, secret: String, scopes: Set<APIKey.Scope> = [.submit, .read]) {
+    func add(id: String, secret: String, scopes: Set<APIKey.Scope> = [.submit, .read]) async throws {
         let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-        insert(APIKey(id: id, name: id, secretHash: hash, scopes: scopes, webhookSecret: "whsec_x"))
+        try await insert(APIKey(id: id, name: id, secretHash: hash, scopes: scopes, webhookSecret: "whsec_x"))
     }
 }
 
@@ -51,13 +38,13 @@ actor TestKeys: APIKeyStore {
 struct InProcessService {
     let port: Int
     let task: Task<Void, any Error>
-    let keys: TestKeys
+    let keys: MemoryAPIKeyStore
 
     static func start() async throws -> InProcessService {
-        let keys = TestKeys()
-        await keys.add(id: "key_a", secret: "fbk_a")
-        await keys.add(id: "key_b", secret: "fbk_b")
-        await keys.add(id: "key_admin", secret: "fbk_admin", scopes: [.admin])
+        let keys = MemoryAPIKeyStore()
+        try await keys.add(id: "key_a", secret: "fbk_a")
+        try await keys.add(id: "key_b", secret: "fbk_b")
+        try await keys.add(id: "key_admin", secret: "fbk_admin", scopes: [.admin])
         let database = ServiceDatabase(jobs: MemoryJobStore(), keys: keys)
         let port = Mutex<Int?>(nil)
         let server = ServiceServer(
