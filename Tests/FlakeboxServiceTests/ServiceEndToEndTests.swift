@@ -8,11 +8,19 @@ import Testing
     import Glibc
 #endif
 
-/// The summary without what carries time (durations, timings, elapsed), for comparing two runs
-/// of the same job.
+/// The summary without what carries time or a measurement that differs run to run (durations,
+/// timings, CPU seconds, peak memory, and the summary's own size in bytes, which follows the
+/// digits of those), for comparing two runs of the same job.
 func timeless(_ value: Any) -> Any {
-    let timed: Set<String> = ["timings", "durations_s", "duration_s", "elapsed_s", "eta_s"]
-    if let object = value as? [String: Any] {
+    let timed: Set<String> = [
+        "timings", "durations_s", "duration_s", "elapsed_s", "eta_s", "cpu_s", "peak_memory_bytes", "json_bytes",
+    ]
+    if var object = value as? [String: Any] {
+        if var truncation = object["truncation"] as? [String: Any] {
+            // "the summary takes N of its B bytes": N is `json_bytes`.
+            truncation["sentence"] = nil
+            object["truncation"] = truncation
+        }
         return object.filter { !timed.contains($0.key) }.mapValues(timeless)
     }
     if let array = value as? [Any] { return array.map(timeless) }
@@ -50,7 +58,7 @@ struct ServiceEndToEndTests {
         let jobFile = service.directory + "/job.json"
         try Data(ServiceHarness.text(input).utf8).write(to: URL(fileURLWithPath: jobFile))
         let run = try await ServiceHarness.flakebox(
-            ["run", "--job", jobFile, "--json", "--quiet"], in: service.directory)
+            ["run", "--input", jobFile, "--committed-only", "--json", "--quiet"], in: service.directory)
         let cli = try #require(try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), "\(run)")
         #expect(
             sameJSON(output, cli),
