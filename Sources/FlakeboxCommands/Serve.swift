@@ -109,7 +109,8 @@
                     try await server.run { port in
                         let shown = host.contains(":") ? "[\(host)]" : host
                         // One write, unbuffered: the tests (and scripts) wait for this line.
-                        FileHandle.standardOutput.write(Data("flakebox serve: listening on http://\(shown):\(port)\n".utf8))
+                        FileHandle.standardOutput.write(
+                            Data("flakebox serve: listening on http://\(shown):\(port)\n".utf8))
                     }
                 } catch {
                     try? await database.close()
