@@ -1,3 +1,4 @@
+import FlakeboxJobs
 import FlakeboxService
 import FlakeboxTestSupport
 import Foundation
@@ -160,6 +161,32 @@ struct ServiceEndToEndTests {
         }
     }
 
+    @Test("executionTimeout: TIMED_OUT with the live progress streamed before; retry queues it again")
+    func timeoutStreamRetry() async throws {
+        let repo = try TestRepository(files: ["slow.sh": "sleep 2\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let id = try await service.submit(
+            ["repo": repo.path, "test_command": "sh slow.sh", "runs": 10, "parallelism": 1], key: key.secret,
+            extra: ["policy": ["executionTimeout": 5000]])
+        let running = try await service.waitForStatus(id, key: key.secret) {
+            $0["status"] as? String == "IN_PROGRESS" && $0["output"] != nil
+        }
+        #expect((running["output"] as? [String: Any])?["total"] as? Int == 10, "\(running)")
+        let streamed = try await service.send(.GET, "/v2/flakebox/stream/\(id)", key: key.secret)
+        let chunk = (streamed.json?["stream"] as? [[String: Any]])?.first?["output"] as? [String: Any]
+        #expect(chunk?["phase"] is String, "\(streamed)")
+        let final = try await service.waitForFinal(id, key: key.secret, timeout: 120)
+        #expect(final["status"] as? String == "TIMED_OUT", "\(final)")
+        #expect((final["error"] as? String)?.contains("executionTimeout") == true)
+        let retry = try await service.send(.POST, "/v2/flakebox/retry/\(id)", key: key.secret)
+        #expect(retry.text == #"{"id": "\#(id)", "status": "IN_QUEUE"}"#, "\(retry)")
+        let again = try await service.status(id, key: key.secret)
+        #expect(again.json?["retries"] as? Int == 1, "\(again)")
+        _ = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+    }
+
     @Test("bad requests are refused whole and queue nothing")
     func badRequests() async throws {
         let repo = try TestRepository(files: ["ok.sh": "true\n"])
@@ -277,6 +304,12 @@ struct ServiceEndToEndTests {
             key: key.secret)
         #expect(refused.status == 503)
         #expect(await first.process.waitForExit(timeout: 120) == .exited(0), "\(first.process.logTail)")
+        // Handed back: queued again, its start not counted.
+        let database = try await ServiceDatabase.open(path: first.database)
+        let handedBack = try await database.jobs.job(id: id)
+        try await database.close()
+        #expect(handedBack?.state == .inQueue, "\(String(describing: handedBack))")
+        #expect(handedBack?.starts == 0)
 
         let second = try await ServiceHarness(database: first.database)
         let status = try await second.status(id, key: key.secret)

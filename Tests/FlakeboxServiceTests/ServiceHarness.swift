@@ -142,7 +142,8 @@ final class ServiceHarness: Sendable {
             if let json = reply.json, done(json) { return json }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw ProcessError(message: "job \(id) never reached the state awaited; last: \(last?.description ?? "-")")
+        throw ProcessError(
+            message: "job \(id) never reached the state awaited; last: \(last?.description ?? "-")\n\(process.logTail)")
     }
 
     func waitForFinal(_ id: String, key: String, timeout: Double = 300) async throws -> [String: Any] {
