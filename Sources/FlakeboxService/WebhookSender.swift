@@ -1,0 +1,222 @@
+import FlakeboxCore
+import FlakeboxJobs
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Delivers jobs' final `/status` replies to their webhooks, signed as Standard Webhooks do
+/// (API.md, Webhooks). A `Service`: `run()` sends until it is cancelled or the service group
+/// shuts down; `deliver` only queues, so a job's end never waits on a tenant's server.
+///
+/// The queue is bounded: when it is full the oldest waiting delivery is dropped (and logged), so
+/// a flood of finished jobs, or receivers that hang for the whole timeout, cannot grow memory
+/// without end. At most `concurrency` deliveries are in flight; each is tried `backoff.count + 1`
+/// times, its address checked (and pinned) again before every try.
+public actor WebhookSender: Service {
+    public struct Configuration: Sendable {
+        /// Decides where a webhook may go (HTTPS, public addresses, the allow-list).
+        public var addressGuard: OutboundAddressGuard
+        /// The waits between tries; tries = this count + 1. RunPod waits 10 s twice.
+        public var backoff: [Duration]
+        /// One try, from connecting to the end of the response, at most.
+        public var timeoutPerTry: Duration
+        /// The response body is read up to this many bytes, then dropped.
+        public var maxResponseBytes: Int
+        /// Deliveries waiting to be sent, at most (the oldest is dropped beyond).
+        public var queueLimit: Int
+        /// Deliveries being sent at once.
+        public var concurrency: Int
+        /// Lines kept in the delivery log (the oldest go first).
+        public var logLimit: Int
+        public var userAgent: String
+
+        public init(
+            addressGuard: OutboundAddressGuard = OutboundAddressGuard(),
+            backoff: [Duration] = [.seconds(10), .seconds(10)], timeoutPerTry: Duration = .seconds(10),
+            maxResponseBytes: Int = 64 << 10, queueLimit: Int = 1000, concurrency: Int = 4, logLimit: Int = 1000,
+            userAgent: String = "flakebox-webhook/1"
+        ) {
+            self.addressGuard = addressGuard
+            self.backoff = backoff
+            self.timeoutPerTry = timeoutPerTry
+            self.maxResponseBytes = maxResponseBytes
+            self.queueLimit = queueLimit
+            self.concurrency = concurrency
+            self.logLimit = logLimit
+            self.userAgent = userAgent
+        }
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let poster: PinnedPost
+    private let queue: AsyncStream<WebhookDelivery>
+    private let enqueue: AsyncStream<WebhookDelivery>.Continuation
+    private var log: [WebhookAttempt] = []
+
+    public init(
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "flakebox.webhook"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        poster = PinnedPost(
+            timeout: configuration.timeoutPerTry, maxResponseBytes: configuration.maxResponseBytes,
+            eventLoopGroup: eventLoopGroup)
+        // The stream's own buffer is the queue: bufferingNewest drops the oldest and hands it back.
+        (queue, enqueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(max(1, configuration.queueLimit)))
+    }
+
+    /// Queues a job's final `/status` reply for its webhook.
+    public func deliver(jobID: String, retries: Int, body: Data, url: String, secret: String) {
+        deliver(WebhookDelivery(jobID: jobID, retries: retries, body: body, url: url, secret: secret))
+    }
+
+    /// Queues a delivery; when the queue is full the oldest waiting one is dropped and logged.
+    public func deliver(_ delivery: WebhookDelivery) {
+        switch enqueue.yield(delivery) {
+        case .dropped(let oldest):
+            logger.warning(
+                "webhook queue full: dropped the oldest delivery",
+                metadata: ["webhook-id": "\(oldest.webhookID)", "limit": "\(configuration.queueLimit)"])
+            record(
+                WebhookAttempt(
+                    webhookID: oldest.webhookID, url: oldest.url, attempt: 0,
+                    error: "dropped: more than \(configuration.queueLimit) deliveries were waiting", final: true))
+        case .terminated:
+            record(
+                WebhookAttempt(
+                    webhookID: delivery.webhookID, url: delivery.url, attempt: 0,
+                    error: "dropped: the webhook sender has stopped", final: true))
+        case .enqueued:
+            break
+        @unknown default:
+            break
+        }
+    }
+
+    /// For `JobService.setOnFinish`: `describe` turns a finished job into its delivery (its
+    /// `/status` body, its webhook, its key's secret), or nil when it has no webhook.
+    public nonisolated func onFinish(
+        _ describe: @escaping @Sendable (StoredJob) async -> WebhookDelivery?
+    ) -> @Sendable (StoredJob) async -> Void {
+        { [self] job in
+            if let delivery = await describe(job) { await deliver(delivery) }
+        }
+    }
+
+    /// The delivery log, oldest first (at most `logLimit` lines).
+    public var deliveryLog: [WebhookAttempt] { log }
+
+    /// The log lines of one delivery (`webhook-id`), oldest first.
+    public func attempts(webhookID: String) -> [WebhookAttempt] { log.filter { $0.webhookID == webhookID } }
+
+    /// Sends queued deliveries until cancelled or the service group shuts down gracefully; what is
+    /// still queued then is not sent (the queue is in memory, like RunPod's own webhook tries).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { [queue, configuration] in
+            await withTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for await delivery in queue {
+                    if inFlight >= max(1, configuration.concurrency) {
+                        await group.next()
+                        inFlight -= 1
+                    }
+                    group.addTask { await self.send(delivery) }
+                    inFlight += 1
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Every try of one delivery, with the backoff between them.
+    private func send(_ delivery: WebhookDelivery) async {
+        let signature: WebhookSignature
+        do throws(OutboundRequestError) {
+            signature = try WebhookSignature(secret: delivery.secret)
+        } catch {
+            finish(delivery, attempt: 0, status: nil, error: error.message)
+            return
+        }
+        let tries = configuration.backoff.count + 1
+        for attempt in 1...tries {
+            if attempt > 1 {
+                do { try await Task.sleep(for: configuration.backoff[attempt - 2]) } catch { return }
+            }
+            let checked: CheckedURL
+            do throws(OutboundRequestError) {
+                checked = try configuration.addressGuard.checkWebhook(delivery.url)
+            } catch {
+                // A refusal will not change on the next try; a name that did not resolve may.
+                let final = error.code != .resolveFailed || attempt == tries
+                if final {
+                    finish(delivery, attempt: attempt, status: nil, error: error.message)
+                } else {
+                    failed(delivery, attempt: attempt, status: nil, error: error.message)
+                }
+                if final { return } else { continue }
+            }
+            let timestamp = Int(Date().timeIntervalSince1970)
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("User-Agent", configuration.userAgent),
+                ("webhook-id", delivery.webhookID),
+                ("webhook-timestamp", "\(timestamp)"),
+                (
+                    "webhook-signature",
+                    signature.header(id: delivery.webhookID, timestamp: timestamp, body: delivery.body)
+                ),
+            ]
+            let outcome = await poster.post(checked, headers: headers, body: delivery.body)
+            if Task.isCancelled { return }
+            if outcome.error == nil {
+                logger.info(
+                    "webhook delivered",
+                    metadata: [
+                        "webhook-id": "\(delivery.webhookID)", "attempt": "\(attempt)",
+                        "status": "\(outcome.status ?? 0)",
+                    ])
+                record(
+                    WebhookAttempt(
+                        webhookID: delivery.webhookID, url: checked.url, attempt: attempt, status: outcome.status,
+                        final: true))
+                return
+            }
+            if attempt == tries {
+                finish(delivery, attempt: attempt, status: outcome.status, error: outcome.error)
+            } else {
+                failed(delivery, attempt: attempt, status: outcome.status, error: outcome.error)
+            }
+        }
+    }
+
+    /// A try failed and another follows.
+    private func failed(_ delivery: WebhookDelivery, attempt: Int, status: Int?, error: String?) {
+        logger.warning(
+            "webhook try failed, will retry",
+            metadata: ["webhook-id": "\(delivery.webhookID)", "attempt": "\(attempt)", "error": "\(error ?? "")"])
+        record(
+            WebhookAttempt(
+                webhookID: delivery.webhookID, url: delivery.url, attempt: attempt, status: status, error: error,
+                final: false))
+    }
+
+    /// The delivery is given up.
+    private func finish(_ delivery: WebhookDelivery, attempt: Int, status: Int?, error: String?) {
+        logger.warning(
+            "webhook not delivered",
+            metadata: ["webhook-id": "\(delivery.webhookID)", "attempt": "\(attempt)", "error": "\(error ?? "")"])
+        record(
+            WebhookAttempt(
+                webhookID: delivery.webhookID, url: delivery.url, attempt: attempt, status: status,
+                error: error ?? "failed", final: true))
+    }
+
+    private func record(_ line: WebhookAttempt) {
+        log.append(line)
+        if log.count > configuration.logLimit { log.removeFirst(log.count - configuration.logLimit) }
+    }
+}
