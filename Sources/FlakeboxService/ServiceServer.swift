@@ -36,17 +36,21 @@ public struct ServiceServer: Sendable {
     public let executor: any JobExecutor
     public let reportSecret: [UInt8]
     public let metrics: ServiceMetrics
+    /// Webhook delivery settings (the address guard is the service's own, from its configuration).
+    public let webhooks: WebhookSender.Configuration
     public let logger: Logger
 
     public init(
         options: Options, database: ServiceDatabase, executor: any JobExecutor, reportSecret: [UInt8],
-        metrics: ServiceMetrics = ServiceMetrics(), logger: Logger = Logger(label: "flakebox.serve")
+        metrics: ServiceMetrics = ServiceMetrics(), webhooks: WebhookSender.Configuration = .init(),
+        logger: Logger = Logger(label: "flakebox.serve")
     ) {
         self.options = options
         self.database = database
         self.executor = executor
         self.reportSecret = reportSecret
         self.metrics = metrics
+        self.webhooks = webhooks
         self.logger = logger
     }
 
@@ -55,17 +59,29 @@ public struct ServiceServer: Sendable {
         let configuration = options.configuration
         let jobs = JobService(store: database.jobs, executor: executor, configuration: configuration.jobs)
         let metrics = self.metrics
-        await jobs.setOnFinish { job in metrics.jobFinished(job) }
+        let addressGuard = OutboundAddressGuard(configuration: configuration)
+        var webhookConfiguration = webhooks
+        webhookConfiguration.addressGuard = addressGuard
+        webhookConfiguration.onOutcome = { line in metrics.webhook(outcome: line.delivered ? "delivered" : "failed") }
+        let sender = WebhookSender(configuration: webhookConfiguration, logger: logger)
+        let keys = database.keys
+        let deliver = sender.onFinish { job in
+            guard let url = job.webhook, let key = try? await keys.key(id: job.owner) else { return nil }
+            return WebhookDelivery(
+                jobID: job.id, retries: job.retries, body: Data(JobStatusReply(job: job).bytes), url: url,
+                secret: key.webhookSecret)
+        }
+        await jobs.setOnFinish { job in
+            metrics.jobFinished(job)
+            await deliver(job)
+        }
         let state = ServiceState()
         let store = database.jobs
-        let repositoryCheck = RepositoryAddressCheck(
-            allowPrivateAddresses: configuration.allowPrivateAddresses, allowedHosts: configuration.allowedHosts)
         let api = ServiceAPI(
             jobs: jobs, store: store, callers: CallerCheck(keys: database.keys),
             signer: ReportLinkSigner(secret: reportSecret), metrics: metrics, ledger: StreamLedger(), state: state,
             endpointID: options.endpointID, concurrency: configuration.jobs.concurrency,
-            allowLocalRepositories: options.allowLocalRepositories,
-            checkRepository: { repo in repositoryCheck.refusal(repo) },
+            allowLocalRepositories: options.allowLocalRepositories, addressGuard: addressGuard,
             databaseReachable: { (try? await store.counts(owner: "")) != nil })
         let router = Router()
         ServiceRoutes.register(api, on: router)
@@ -79,9 +95,9 @@ public struct ServiceServer: Sendable {
         let lifecycle = JobServiceLifecycle(
             jobs: jobs, state: state, grace: configuration.shutdownGrace, logger: logger)
         // Shut down in reverse order: the job service drains first (the server still answers,
-        // `/readyz` says 503), then the server stops.
+        // `/readyz` says 503), then the server stops, then webhooks still queued are dropped.
         let group = ServiceGroup(
-            services: [app, lifecycle], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [sender, app, lifecycle], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -31,6 +31,8 @@ public actor WebhookSender: Service {
         /// Lines kept in the delivery log (the oldest go first).
         public var logLimit: Int
         public var userAgent: String
+        /// Called with the last line of every delivery, delivered or given up (metrics).
+        public var onOutcome: (@Sendable (WebhookAttempt) -> Void)? = nil
 
         public init(
             addressGuard: OutboundAddressGuard = OutboundAddressGuard(),
@@ -216,6 +218,7 @@ public actor WebhookSender: Service {
     }
 
     private func record(_ line: WebhookAttempt) {
+        if line.final { configuration.onOutcome?(line) }
         log.append(line)
         if log.count > configuration.logLimit { log.removeFirst(log.count - configuration.logLimit) }
     }

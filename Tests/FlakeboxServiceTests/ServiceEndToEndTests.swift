@@ -1,3 +1,4 @@
+import Crypto
 import FlakeboxJobs
 import FlakeboxService
 import FlakeboxTestSupport
@@ -108,7 +109,7 @@ struct ServiceEndToEndTests {
 
     @Test("fair claiming: one key's single job runs before another key's backlog")
     func fairClaiming() async throws {
-        let repo = try TestRepository(files: ["slow.sh": "sleep 1\n"])
+        let repo = try TestRepository(files: ["slow.sh": "sleep 4\n"])
         // Two runners: the busy key holds one, so the quiet key (none running) is claimed next.
         let service = try await ServiceHarness(concurrency: 2)
         defer { service.removeFiles() }
@@ -118,6 +119,10 @@ struct ServiceEndToEndTests {
         var backlog: [String] = []
         for _ in 0..<4 { backlog.append(try await service.submit(input, key: busy.secret)) }
         let single = try await service.submit(input, key: quiet.secret)
+        // The premise: the quiet key's job was queued while the backlog's first two still ran.
+        let first = try await service.status(backlog[0], key: busy.secret)
+        try #require(
+            first.json?["status"] as? String == "IN_PROGRESS", "the machine is too slow for this test: \(first)")
         var starts: [String: Double] = [:]
         for (id, key) in backlog.map({ ($0, busy.secret) }) + [(single, quiet.secret)] {
             _ = try await service.waitForFinal(id, key: key)
@@ -185,6 +190,38 @@ struct ServiceEndToEndTests {
         let again = try await service.status(id, key: key.secret)
         #expect(again.json?["retries"] as? Int == 1, "\(again)")
         _ = try await service.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+    }
+
+    @Test("a finished job's webhook gets its final status, signed with the key's secret")
+    func webhook() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        let repo = try TestRepository(files: ["ok.sh": "true\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        let key = try await service.createKey("ci")
+        let id = try await service.submit(
+            ["repo": repo.path, "test_command": "sh ok.sh", "runs": 2], key: key.secret,
+            extra: ["webhook": receiver.base + "/hook"])
+        let final = try await service.waitForFinal(id, key: key.secret)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while receiver.requests.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let request = try #require(receiver.requests.first, "no webhook came: \(service.process.logTail)")
+        #expect(request.uri == "/hook")
+        #expect(request.headers["webhook-id"] == "\(id).0")
+        let posted = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+        #expect(posted["id"] as? String == id && posted["status"] as? String == "COMPLETED")
+        #expect(sameJSON(posted["output"] ?? [:], final["output"] ?? [:]))
+        // Verified from the spec: HMAC-SHA256 under the base64-decoded part of whsec_dGVzdA== ("test").
+        let timestamp = try #require(request.headers["webhook-timestamp"])
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: Data("test".utf8)))
+        mac.update(data: Data("\(id).0.\(timestamp).".utf8) + request.body)
+        #expect(request.headers["webhook-signature"] == "v1," + Data(mac.finalize()).base64EncodedString())
+        let admin = try await service.createKey("ops", scopes: [.admin])
+        let metrics = try await service.send(.GET, "/metrics", key: admin.secret)
+        #expect(metrics.text.contains(#"flakebox_webhook_deliveries_total{outcome="delivered"} 1"#), "\(metrics.text)")
     }
 
     @Test("bad requests are refused whole and queue nothing")
@@ -370,6 +407,16 @@ struct ServiceEndToEndTests {
             #expect(reply.status == 422, "\(repo): \(reply)")
             #expect(reply.text.contains(host), "\(repo): \(reply)")
         }
+        let hook = ServiceHarness.text([
+            "input": ["repo": "https://8.8.8.8/x/y.git", "test_command": "true"], "webhook": "https://10.0.0.1/hook",
+        ])
+        let refused = try await service.send(.POST, "/v2/flakebox/run", json: hook, key: key.secret)
+        #expect(refused.status == 422 && refused.text.contains("10.0.0.1"), "\(refused)")
+        let plain = ServiceHarness.text([
+            "input": ["repo": "https://8.8.8.8/x/y.git", "test_command": "true"], "webhook": "http://8.8.4.4/h",
+        ])
+        let insecure = try await service.send(.POST, "/v2/flakebox/run", json: plain, key: key.secret)
+        #expect(insecure.status == 422, "\(insecure)")
         let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
         #expect((health.json?["jobs"] as? [String: Any])?["inQueue"] as? Int == 0)
     }

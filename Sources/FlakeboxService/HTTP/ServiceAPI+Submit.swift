@@ -24,9 +24,7 @@ extension ServiceAPI {
         }
         let submitted = try SubmitRequest.parse(
             Data(body.readableBytesView), allowLocalRepositories: allowLocalRepositories)
-        if let refusal = await checkRepository(submitted.job.repo) {
-            throw ServiceError.invalid("repo: \(refusal)")
-        }
+        try checkAddresses(submitted)
         let job = StoredJob(
             id: UUID().uuidString.lowercased(), owner: key.id, input: submitted.input, policy: submitted.policy,
             webhook: submitted.webhook, attemptSeconds: submitted.attemptSeconds)
@@ -51,5 +49,24 @@ extension ServiceAPI {
         let job = try await self.job(id, for: key)
         guard job.state.isFinal else { return ServiceReply.json(JobStatusReply.pending(job)) }
         return ServiceReply.json(await status(job, request: request))
+    }
+
+    /// The repository's host resolved and checked, and the webhook's URL, at submit: a job the
+    /// service would refuse to fetch or notify is a 422 naming the refused address, never queued.
+    /// Both are checked again when used (git is pinned to the checked address; each webhook try
+    /// resolves and checks anew).
+    func checkAddresses(_ submitted: SubmitRequest) throws(ServiceError) {
+        do {
+            _ = try addressGuard.checkRepository(submitted.job.repo)
+        } catch {
+            throw .invalid("repo: \(error.message)")
+        }
+        if let webhook = submitted.webhook {
+            do {
+                try addressGuard.checkWebhookSyntax(webhook)
+            } catch {
+                throw .invalid("webhook: \(error.message)")
+            }
+        }
     }
 }

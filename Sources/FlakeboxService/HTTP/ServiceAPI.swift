@@ -22,9 +22,9 @@ struct ServiceAPI: Sendable {
     /// Jobs run at once (`/health`'s workers).
     let concurrency: Int
     let allowLocalRepositories: Bool
-    /// Refuses a repository the service must not reach (a private address, a host not allowed);
-    /// the sentence names what was refused.
-    let checkRepository: @Sendable (String) async -> String?
+    /// Refuses repositories and webhooks the service must not reach (private addresses, hosts
+    /// not allowed).
+    let addressGuard: OutboundAddressGuard
     /// Tells whether the database answers (readiness).
     let databaseReachable: @Sendable () async -> Bool
 
