@@ -15,10 +15,13 @@ public struct CheckedURL: Sendable, Equatable {
     /// The host is an IP literal: nothing is resolved again, so nothing needs pinning.
     public var isNumericHost: Bool { HostAddress(host) != nil }
 
-    /// AsyncHTTPClient's `dnsOverride` that pins the connection to the first checked address while
-    /// TLS still sends and verifies the host name (SNI and certificate); empty for an IP literal.
-    public var dnsOverride: [String: String] {
-        guard !isNumericHost, let first = addresses.first else { return [:] }
-        return [host: first.description]
+    /// AsyncHTTPClient's `dnsOverride` that pins the connection to one checked address while TLS
+    /// still sends and verifies the host name (SNI and certificate); empty for an IP literal.
+    /// - Parameter attempt: 1 for a first try: later tries take the next checked address in
+    ///   turn, so that one unreachable address (an AAAA record on an IPv4-only host) does not
+    ///   fail every try.
+    public func dnsOverride(attempt: Int = 1) -> [String: String] {
+        guard !isNumericHost, !addresses.isEmpty else { return [:] }
+        return [host: addresses[(max(attempt, 1) - 1) % addresses.count].description]
     }
 }

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// AsyncHTTPClient has no resolver hook, but its `dnsOverride` maps the URL's host name to an
 /// address to connect to while TLS still sends that name (SNI) and verifies the certificate
 /// against it; given an IP literal it resolves nothing. So each try builds a client whose only
-/// override is the checked host → its first checked address: the name in the URL is never looked
+/// override is the checked host → one of its checked addresses: the name in the URL is never looked
 /// up again. Redirects are not followed (a 3xx is a failed try), no proxy is used, the response
 /// body is read up to a limit and discarded, and the whole try has one deadline.
 struct PinnedPost: Sendable {
@@ -25,12 +25,12 @@ struct PinnedPost: Sendable {
         var bodyBytes: Int
     }
 
-    func post(_ checked: CheckedURL, headers: [(String, String)], body: Data) async -> Outcome {
+    func post(_ checked: CheckedURL, attempt: Int = 1, headers: [(String, String)], body: Data) async -> Outcome {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .nanoseconds(timeout.nanoseconds), read: .nanoseconds(timeout.nanoseconds)),
             proxy: nil, decompression: .disabled)
-        configuration.dnsOverride = checked.dnsOverride
+        configuration.dnsOverride = checked.dnsOverride(attempt: attempt)
         configuration.httpVersion = .http1Only
         let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
         let outcome: Outcome

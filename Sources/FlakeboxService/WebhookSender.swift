@@ -172,7 +172,7 @@ public actor WebhookSender: Service {
                     signature.header(id: delivery.webhookID, timestamp: timestamp, body: delivery.body)
                 ),
             ]
-            let outcome = await poster.post(checked, headers: headers, body: delivery.body)
+            let outcome = await poster.post(checked, attempt: attempt, headers: headers, body: delivery.body)
             if Task.isCancelled { return }
             if outcome.error == nil {
                 logger.info(

@@ -1,6 +1,7 @@
 import FlakeboxCore
-import FlakeboxService
 import Testing
+
+@testable import FlakeboxService
 
 @Suite struct OutboundAddressGuardTests {
     let strict = OutboundAddressGuard()
@@ -33,7 +34,7 @@ import Testing
         let checked = try strict.checkWebhook("https://93.184.215.14:8443/hook?x=1#frag")
         #expect(checked.url == "https://93.184.215.14:8443/hook?x=1")
         #expect(checked.addresses == [HostAddress("93.184.215.14")!])
-        #expect(checked.dnsOverride.isEmpty)
+        #expect(checked.dnsOverride().isEmpty)
     }
 
     @Test("a name is pinned to the first address it resolved to")
@@ -43,7 +44,13 @@ import Testing
         #expect(checked.host == "localhost" && checked.url == "http://localhost:8080/hook")
         let first = try #require(checked.addresses.first)
         #expect(first.refusal != nil)
-        #expect(checked.dnsOverride == ["localhost": first.description])
+        #expect(checked.dnsOverride() == ["localhost": first.description])
+        let two = CheckedURL(
+            url: "https://a.example/", https: true, host: "a.example", port: 443,
+            addresses: [HostAddress("2001:4860::8888")!, HostAddress("8.8.8.8")!])
+        #expect(two.dnsOverride(attempt: 1) == ["a.example": "2001:4860::8888"])
+        #expect(two.dnsOverride(attempt: 2) == ["a.example": "8.8.8.8"])
+        #expect(two.dnsOverride(attempt: 3) == ["a.example": "2001:4860::8888"])
     }
 
     @Test("http is refused unless private addresses are allowed; it is then accepted")
