@@ -109,17 +109,22 @@ struct ServiceEndToEndTests {
 
     @Test("fair claiming: one key's single job runs before another key's backlog")
     func fairClaiming() async throws {
-        let repo = try TestRepository(files: ["slow.sh": "sleep 4\n"])
-        // Two runners: the busy key holds one, so the quiet key (none running) is claimed next.
+        let repo = try TestRepository(files: ["short.sh": "sleep 2\n", "long.sh": "sleep 10\n"])
+        // Two runners. The busy key's first job ends first while its second still runs: the next
+        // claim is then the quiet key's (none running), ahead of the busy key's older backlog.
         let service = try await ServiceHarness(concurrency: 2)
         defer { service.removeFiles() }
         let busy = try await service.createKey("busy")
         let quiet = try await service.createKey("quiet")
-        let input: [String: Any] = ["repo": repo.path, "test_command": "sh slow.sh", "runs": 1]
+        func input(_ script: String) -> [String: Any] {
+            ["repo": repo.path, "test_command": "sh \(script)", "runs": 1]
+        }
         var backlog: [String] = []
-        for _ in 0..<4 { backlog.append(try await service.submit(input, key: busy.secret)) }
-        let single = try await service.submit(input, key: quiet.secret)
-        // The premise: the quiet key's job was queued while the backlog's first two still ran.
+        for script in ["short.sh", "long.sh", "short.sh", "short.sh"] {
+            backlog.append(try await service.submit(input(script), key: busy.secret))
+        }
+        let single = try await service.submit(input("short.sh"), key: quiet.secret)
+        // The premise: the quiet key's job was queued while the backlog's first still ran.
         let first = try await service.status(backlog[0], key: busy.secret)
         try #require(
             first.json?["status"] as? String == "IN_PROGRESS", "the machine is too slow for this test: \(first)")
@@ -136,7 +141,10 @@ struct ServiceEndToEndTests {
         }
         let order = starts.sorted { $0.value < $1.value }.map(\.key)
         #expect(order.count == 5)
-        #expect(order.firstIndex(of: single) == 2, "the quiet key's job waited behind the backlog: \(order)")
+        #expect(
+            order.firstIndex(of: single) == 2,
+            "the quiet key's job waited behind the backlog: \(order.map { ($0 == single ? "quiet " : "busy ") + String(starts[$0] ?? 0) })"
+        )
     }
 
     @Test("runsync: final within the wait gives the full status; a short wait gives id and status")
