@@ -16,10 +16,12 @@
                     `flakebox serve: listening on http://HOST:PORT` on stdout (--port 0 picks a free port). \
                     SIGTERM or SIGINT: new jobs are refused and /readyz answers 503; running jobs get \
                     --shutdown-grace seconds to finish, then go back to the queue; exit 0.
-                    """)
+                    """,
+                subcommands: [Keys.self])
 
-            @Option(help: "The SQLite database file (created, mode 0600).")
-            var database: String
+            // Optional to ArgumentParser so that `serve keys …` parses without it; `run` requires it.
+            @Option(help: "The SQLite database file (created, mode 0600). Required.")
+            var database: String?
 
             @Option(help: "Address to listen on.")
             var host = "127.0.0.1"
@@ -64,6 +66,7 @@
             }
 
             func run() async throws {
+                guard let databasePath = self.database else { throw ValidationError("Missing expected argument '--database <database>'") }
                 let setup = JobHandlerSetup(
                     tier: runner.tier, policy: runner.policy, setupPolicy: runner.setupPolicy,
                     allowLocalRepositories: allowLocalRepos)
@@ -87,14 +90,14 @@
                 let database: ServiceDatabase
                 let secret: [UInt8]
                 do {
-                    database = try await ServiceDatabase.open(path: self.database)
-                    secret = try ReportSecretFile.load(path: ReportSecretFile.path(forDatabase: self.database))
+                    database = try await ServiceDatabase.open(path: databasePath)
+                    secret = try ReportSecretFile.load(path: ReportSecretFile.path(forDatabase: databasePath))
                 } catch {
                     Self.say("flakebox serve: \(error)")
                     throw ExitCode(1)
                 }
                 var configuration = ServiceConfiguration(
-                    host: host, port: port, databasePath: self.database,
+                    host: host, port: port, databasePath: databasePath,
                     jobs: .init(concurrency: concurrency, retention: .seconds(retention)),
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
                     allowPrivateAddresses: allowPrivateAddresses, allowedHosts: allowHosts)

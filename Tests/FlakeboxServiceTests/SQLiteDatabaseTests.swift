@@ -34,6 +34,42 @@ import Testing
         try await database.close()
     }
 
+    @Test("two connections to one file claiming at once take every job exactly once")
+    func twoConnectionsClaim() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("service.db")
+        let first = try await ServiceDatabase.open(path: path)
+        let second = try await ServiceDatabase.open(path: path)
+        let count = 200
+        for i in 0..<count {
+            try await first.jobs.insert(storedJob("j\(i)", owner: "key_\(i % 7)", at: Double(i)))
+        }
+        // Each connection claims and finishes until the queue is empty; SQLite's write lock (with
+        // busy_timeout) is all that keeps them from taking the same job.
+        let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+            for database in [first, second] {
+                group.addTask {
+                    var mine: [String] = []
+                    while let job = try await database.jobs.claimNext(now: t0, skipping: []) {
+                        mine.append(job.id)
+                        #expect(
+                            try await database.jobs.finish(
+                                id: job.id, state: .completed, output: nil, error: nil, at: t0, keepUntil: t0))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        let all = claims.flatMap { $0 }
+        #expect(all.count == count && Set(all).count == count)
+        #expect(try await second.jobs.counts(owner: nil) == [.completed: count])
+        print("two connections claimed \(claims.map(\.count)) of \(count) jobs")
+        try await first.close()
+        try await second.close()
+    }
+
     @Test("the directory is made 0700 and the database file (and its WAL) 0600")
     func filesArePrivate() async throws {
         let directory = try TemporaryDirectory()

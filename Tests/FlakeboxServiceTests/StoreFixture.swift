@@ -68,19 +68,32 @@ let python3Available: Bool = {
     FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
 }()
 
-/// Runs a Python script (with `arguments`) and waits for it on a thread of its own; its exit status.
+/// Runs a Python script (with `arguments`); its exit status and output (stdout and stderr).
 func runPython(_ script: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let result = try await runProgram("/usr/bin/python3", ["-c", script] + arguments)
+    return (result.status, result.stdout + result.stderr)
+}
+
+/// Runs a program to its end, waiting on threads of their own; its exit status, stdout, stderr.
+func runProgram(_ path: String, _ arguments: [String]) async throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = ["-c", script] + arguments
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
     let output = Pipe()
+    let errors = Pipe()
     process.standardOutput = output
-    process.standardError = output
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
     try process.run()
-    return await onOwnThread {
-        // Read to EOF before waiting: a full pipe would otherwise block the child forever.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+    // Both pipes drained before waiting: a full pipe would otherwise block the child forever.
+    async let stderr = onOwnThread { errors.fileHandleForReading.readDataToEndOfFile() }
+    let stdout = await onOwnThread { output.fileHandleForReading.readDataToEndOfFile() }
+    let errorData = await stderr
+    let status = await onOwnThread {
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return process.terminationStatus
     }
+    return (status, String(decoding: stdout, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }
