@@ -6,8 +6,20 @@
     import Foundation
 
     extension Flakebox {
-        /// The self-hosted service: RunPod's endpoint API over a job queue in SQLite.
+        /// The self-hosted service: RunPod's endpoint API over a job queue in SQLite. `serve` alone
+        /// runs the server (`serve start`); `serve keys` manages its API keys. A group with a default
+        /// subcommand, so that each owns its `--database` (a parent's option would take it from
+        /// `keys create`).
         struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
+                subcommands: [Start.self, Keys.self], defaultSubcommand: Start.self)
+        }
+    }
+
+    extension Flakebox.Serve {
+        /// `flakebox serve [start] --database PATH …`: the server.
+        struct Start: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
                 discussion: """
@@ -16,12 +28,10 @@
                     `flakebox serve: listening on http://HOST:PORT` on stdout (--port 0 picks a free port). \
                     SIGTERM or SIGINT: new jobs are refused and /readyz answers 503; running jobs get \
                     --shutdown-grace seconds to finish, then go back to the queue; exit 0.
-                    """,
-                subcommands: [Keys.self])
+                    """)
 
-            // Optional to ArgumentParser so that `serve keys …` parses without it; `run` requires it.
-            @Option(help: "The SQLite database file (created, mode 0600). Required.")
-            var database: String?
+            @Option(help: "The SQLite database file (created, mode 0600).")
+            var database: String
 
             @Option(help: "Address to listen on.")
             var host = "127.0.0.1"
@@ -66,7 +76,7 @@
             }
 
             func run() async throws {
-                guard let databasePath = self.database else { throw ValidationError("Missing expected argument '--database <database>'") }
+                let databasePath = database
                 let setup = JobHandlerSetup(
                     tier: runner.tier, policy: runner.policy, setupPolicy: runner.setupPolicy,
                     allowLocalRepositories: allowLocalRepos)

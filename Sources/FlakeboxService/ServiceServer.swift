@@ -77,13 +77,17 @@ public struct ServiceServer: Sendable {
         }
         let state = ServiceState()
         let store = database.jobs
+        let quotas = QuotaGate(jobs: store)
+        // Every key's running limit from the start, so jobs queued before a restart are held to it.
+        if let all = try? await keys.keys() { quotas.remember(all) }
+        await jobs.setRunningLimit(quotas.runningLimit)
         let api = ServiceAPI(
-            jobs: jobs, store: store, callers: CallerCheck(keys: database.keys),
+            jobs: jobs, store: store, quotas: quotas, keys: keys,
             signer: ReportLinkSigner(secret: reportSecret), metrics: metrics, ledger: StreamLedger(), state: state,
             endpointID: options.endpointID, concurrency: configuration.jobs.concurrency,
             allowLocalRepositories: options.allowLocalRepositories, addressGuard: addressGuard,
             databaseReachable: { (try? await store.counts(owner: "")) != nil })
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         ServiceRoutes.register(api, on: router)
         let app = Application(
             router: router,

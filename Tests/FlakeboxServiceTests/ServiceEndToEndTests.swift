@@ -97,7 +97,7 @@ struct ServiceEndToEndTests {
         #expect((list.json?["jobs"] as? [[String: Any]])?.first?["id"] as? String == id, "\(list)")
         let health = try await service.send(.GET, "/v2/flakebox/health", key: key.secret)
         #expect((health.json?["jobs"] as? [String: Any])?["completed"] as? Int == 1, "\(health)")
-        let admin = try await service.createKey("ops", scopes: [.admin])
+        let admin = try await service.createKey("ops", scopes: ["admin"])
         let metrics = try await service.send(.GET, "/metrics", key: admin.secret)
         #expect(metrics.status == 200)
         #expect(metrics.text.contains(#"flakebox_jobs_finished_total{state="COMPLETED"} 1"#), "\(metrics.text)")
@@ -222,12 +222,13 @@ struct ServiceEndToEndTests {
         let posted = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
         #expect(posted["id"] as? String == id && posted["status"] as? String == "COMPLETED")
         #expect(sameJSON(posted["output"] ?? [:], final["output"] ?? [:]))
-        // Verified from the spec: HMAC-SHA256 under the base64-decoded part of whsec_dGVzdA== ("test").
+        // Verified from the spec: HMAC-SHA256 under the base64-decoded part of the key's whsec_ secret.
         let timestamp = try #require(request.headers["webhook-timestamp"])
-        var mac = HMAC<SHA256>(key: SymmetricKey(data: Data("test".utf8)))
+        let secretBytes = try #require(Data(base64Encoded: String(key.webhookSecret.dropFirst("whsec_".count))))
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: secretBytes))
         mac.update(data: Data("\(id).0.\(timestamp).".utf8) + request.body)
         #expect(request.headers["webhook-signature"] == "v1," + Data(mac.finalize()).base64EncodedString())
-        let admin = try await service.createKey("ops", scopes: [.admin])
+        let admin = try await service.createKey("ops", scopes: ["admin"])
         let metrics = try await service.send(.GET, "/metrics", key: admin.secret)
         #expect(metrics.text.contains(#"flakebox_webhook_deliveries_total{outcome="delivered"} 1"#), "\(metrics.text)")
     }
@@ -369,12 +370,12 @@ struct ServiceEndToEndTests {
         defer { service.removeFiles() }
         let alice = try await service.createKey("alice")
         let bob = try await service.createKey("bob")
-        let reader = try await service.createKey("reader", scopes: [.read])
+        let reader = try await service.createKey("reader", scopes: ["read"])
         let id = try await service.submit(
             ["repo": repo.path, "test_command": "sh ok.sh", "runs": 1], key: alice.secret)
 
         let none = try await service.send(.GET, "/v2/flakebox/status/\(id)")
-        #expect(none.status == 401 && none.text == #"{"error": "401 Unauthorized"}"#, "\(none)")
+        #expect(none.status == 401 && none.json?["error"] as? String == "401 Unauthorized", "\(none)")
         let wrong = try await service.send(.GET, "/v2/flakebox/status/\(id)", key: "fbk_wrong")
         #expect(wrong.status == 401)
         let raw = try await service.send(.GET, "/v2/flakebox/status/\(id)", headers: ["Authorization": alice.secret])
@@ -401,6 +402,71 @@ struct ServiceEndToEndTests {
             try await Task.sleep(for: .milliseconds(500))
         }
         #expect(revoked == 401)
+    }
+
+    @Test("each quota: 429 with Retry-After naming it; nothing queued")
+    func quotas() async throws {
+        let repo = try TestRepository(files: ["slow.sh": "sleep 30\n"])
+        let service = try await ServiceHarness()
+        defer { service.removeFiles() }
+        func input(runs: Int = 1, timeout: Double = 60) -> [String: Any] {
+            ["repo": repo.path, "test_command": "sh slow.sh", "runs": runs, "timeout_s": timeout]
+        }
+        func refused(_ reply: ServiceReplyRecord, _ quota: String) {
+            #expect(reply.status == 429, "\(quota): \(reply)")
+            #expect(Int(reply.headers.first(name: "Retry-After") ?? "") ?? 0 > 0, "\(quota): \(reply.headers)")
+            #expect(reply.text.contains(quota), "\(quota): \(reply)")
+        }
+        let perJob = try await service.createKey("per-job", quotas: ["max-attempt-seconds-per-job": 100])
+        let tooLong = ServiceHarness.text(["input": input(runs: 2, timeout: 60)])
+        refused(
+            try await service.send(.POST, "/v2/flakebox/run", json: tooLong, key: perJob.secret),
+            "maxAttemptSecondsPerJob")
+
+        let perDay = try await service.createKey("per-day", quotas: ["max-attempt-seconds-per-day": 100])
+        let first = try await service.submit(input(timeout: 60), key: perDay.secret)
+        let overDay = ServiceHarness.text(["input": input(timeout: 60)])
+        refused(
+            try await service.send(.POST, "/v2/flakebox/run", json: overDay, key: perDay.secret),
+            "maxAttemptSecondsPerDay")
+        _ = try await service.send(.POST, "/v2/flakebox/cancel/\(first)", key: perDay.secret)
+
+        // One runner, held by the first job: the queue quota counts the second.
+        let queue = try await service.createKey("queue", quotas: ["max-queued": 1])
+        let running = try await service.submit(input(), key: queue.secret)
+        _ = try await service.waitForStatus(running, key: queue.secret) { $0["status"] as? String == "IN_PROGRESS" }
+        let queued = try await service.submit(input(), key: queue.secret)
+        refused(
+            try await service.send(
+                .POST, "/v2/flakebox/run", json: ServiceHarness.text(["input": input()]), key: queue.secret),
+            "maxQueued")
+        _ = try await service.send(.POST, "/v2/flakebox/purge-queue", key: queue.secret)
+        _ = try await service.send(.POST, "/v2/flakebox/cancel/\(running)", key: queue.secret)
+        _ = queued
+
+        let sync = try await service.createKey("sync", quotas: ["max-sync-waits": 1])
+        let waiting = Task {
+            try await service.send(
+                .POST, "/v2/flakebox/runsync?wait=20000", json: ServiceHarness.text(["input": input()]),
+                key: sync.secret)
+        }
+        // The first runsync is waiting once its job exists.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var listed = 0
+        while listed == 0, ContinuousClock.now < deadline {
+            let page = try await service.send(.GET, "/v2/flakebox/jobs", key: sync.secret)
+            listed = (page.json?["jobs"] as? [Any])?.count ?? 0
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        refused(
+            try await service.send(
+                .POST, "/v2/flakebox/runsync?wait=1000", json: ServiceHarness.text(["input": input()]), key: sync.secret
+            ),
+            "maxSyncWaits")
+        let page = try await service.send(.GET, "/v2/flakebox/jobs", key: sync.secret)
+        #expect((page.json?["jobs"] as? [Any])?.count == 1, "a refused runsync queued a job: \(page)")
+        _ = try await service.send(.POST, "/v2/flakebox/purge-queue", key: sync.secret)
+        waiting.cancel()
     }
 
     @Test("a repository on a private address is refused at submit unless private addresses are allowed")

@@ -152,25 +152,25 @@ final class ServiceHarness: Sendable {
         }
     }
 
-    /// A key written straight into this database (the running service reads it from there).
-    func createKey(_ name: String, scopes: Set<APIKey.Scope> = [.submit, .read], quotas: APIKey.Quotas = .init())
-        async throws -> (id: String, secret: String)
-    {
-        let secret = "fbk_test_\(UUID().uuidString)"
-        let id = "key_\(UUID().uuidString.prefix(12).lowercased())"
-        let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-        let db = try await ServiceDatabase.open(path: database)
-        try await db.keys.insert(
-            APIKey(
-                id: id, name: name, secretHash: hash, scopes: scopes, quotas: quotas, webhookSecret: "whsec_dGVzdA=="))
-        try await db.close()
-        return (id, secret)
+    /// `flakebox serve keys create --json` on this database. The running service
+    /// reads it from there.
+    func createKey(_ name: String, scopes: [String] = [], quotas: [String: Int] = [:]) async throws -> (
+        id: String, secret: String, webhookSecret: String
+    ) {
+        var options = scopes.flatMap { ["--scope", $0] }
+        for (flag, value) in quotas.sorted(by: { $0.key < $1.key }) { options += ["--\(flag)", String(value)] }
+        let run = try await Self.flakebox(
+            ["serve", "keys", "create", "--database", database, "--name", name, "--json"] + options, in: directory)
+        guard run.status == .exited(0), let object = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)),
+            let json = object as? [String: Any], let id = json["id"] as? String, let secret = json["secret"] as? String,
+            let webhookSecret = json["webhook_secret"] as? String
+        else { throw ProcessError(message: "keys create failed: \(run)") }
+        return (id, secret, webhookSecret)
     }
 
     func revokeKey(_ id: String) async throws {
-        let db = try await ServiceDatabase.open(path: database)
-        _ = try await db.keys.revoke(id: id, at: Date())
-        try await db.close()
+        let run = try await Self.flakebox(["serve", "keys", "revoke", "--database", database, id], in: directory)
+        guard run.status == .exited(0) else { throw ProcessError(message: "keys revoke failed: \(run)") }
     }
 
     /// Runs the built binary to its end.

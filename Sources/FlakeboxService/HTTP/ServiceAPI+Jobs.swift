@@ -4,9 +4,9 @@ import Hummingbird
 
 extension ServiceAPI {
     /// `GET|POST status/{id}[?ttl=ms]`: `ttl` sets how long a final job is kept from now.
-    func status(_ request: Request, id: String) async throws -> Response {
+    func status(_ request: Request, context: ServiceRequestContext, id: String) async throws -> Response {
         let ttl = try Self.queryInteger(request, "ttl", in: JobPolicy.ttlRange)
-        let key = try await callers.key(request, scope: .read)
+        let key = try context.require(.read)
         let job = try await self.job(id, for: key)
         if let ttl, job.state.isFinal {
             do {
@@ -20,8 +20,8 @@ extension ServiceAPI {
 
     /// `GET|POST stream/{id}`: the chunks not handed out yet (progress when it changed, the
     /// final output once).
-    func stream(_ request: Request, id: String) async throws -> Response {
-        let key = try await callers.key(request, scope: .read)
+    func stream(_ request: Request, context: ServiceRequestContext, id: String) async throws -> Response {
+        let key = try context.require(.read)
         let job = try await self.job(id, for: key)
         let progress = job.state == .inProgress ? await jobs.progress(of: id)?.json : nil
         let chunks = await ledger.take(
@@ -44,8 +44,8 @@ extension ServiceAPI {
 
     /// `POST cancel/{id}`: a queued or running job cancelled (its sandboxes killed); a final job
     /// answers with its current status.
-    func cancel(_ request: Request, id: String) async throws -> Response {
-        let key = try await callers.key(request, scope: .submit)
+    func cancel(_ request: Request, context: ServiceRequestContext, id: String) async throws -> Response {
+        let key = try context.require(.submit)
         _ = try await job(id, for: key)
         let after: StoredJob?
         do {
@@ -58,8 +58,8 @@ extension ServiceAPI {
     }
 
     /// `POST retry/{id}`: a failed or timed-out job queued again; 409 for any other state.
-    func retry(_ request: Request, id: String) async throws -> Response {
-        let key = try await callers.key(request, scope: .submit)
+    func retry(_ request: Request, context: ServiceRequestContext, id: String) async throws -> Response {
+        let key = try context.require(.submit)
         let job = try await self.job(id, for: key)
         guard !state.draining else { throw ServiceError.unavailable("the service is shutting down", retryAfter: 30) }
         let requeued: Bool
@@ -76,8 +76,8 @@ extension ServiceAPI {
     }
 
     /// `POST purge-queue`: the key's own queued jobs cancelled.
-    func purgeQueue(_ request: Request) async throws -> Response {
-        let key = try await callers.key(request, scope: .submit)
+    func purgeQueue(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let key = try context.require(.submit)
         let removed: Int
         do {
             removed = try await jobs.purgeQueue(owner: key.id)
@@ -91,8 +91,8 @@ extension ServiceAPI {
     }
 
     /// `GET health`: RunPod's shape, over the key's jobs (all jobs for an admin key).
-    func health(_ request: Request) async throws -> Response {
-        let key = try await callers.key(request, scope: .read)
+    func health(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let key = try context.require(.read)
         let counts: [JobState: Int]
         do {
             counts = try await store.counts(owner: key.scopes.contains(.admin) ? nil : key.id)
@@ -114,7 +114,7 @@ extension ServiceAPI {
 
     /// `GET jobs?limit=&before=`: the key's jobs, newest first; `next` is the `before` of the
     /// following page (null at the end).
-    func list(_ request: Request) async throws -> Response {
+    func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let limit = try Self.queryInteger(request, "limit", in: 1...100) ?? 20
         var before: Date?
         if let raw = request.uri.queryParameters["before"] {
@@ -124,7 +124,7 @@ extension ServiceAPI {
             }
             before = Date(timeIntervalSinceReferenceDate: seconds)
         }
-        let key = try await callers.key(request, scope: .read)
+        let key = try context.require(.read)
         let page: [StoredJob]
         do {
             page = try await store.jobs(owner: key.id, limit: limit + 1, before: before)

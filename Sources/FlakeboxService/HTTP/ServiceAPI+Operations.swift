@@ -20,8 +20,8 @@ extension ServiceAPI {
     }
 
     /// `GET /metrics`: Prometheus text, to an admin key.
-    func metricsPage(_ request: Request) async throws -> Response {
-        _ = try await callers.key(request, scope: .admin)
+    func metricsPage(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
         if let counts = try? await store.counts(owner: nil) {
             metrics.setQueue(queued: counts[.inQueue] ?? 0, running: counts[.inProgress] ?? 0)
         }

@@ -12,7 +12,7 @@ extension ServiceAPI {
 
     /// `GET report/{id}`: the HTML report of a job with a summary, to a key with the read scope
     /// or through a signed link (`expires` and `signature`, from `report_url`).
-    func report(_ request: Request, id: String) async throws -> Response {
+    func report(_ request: Request, context: ServiceRequestContext, id: String) async throws -> Response {
         let query = request.uri.queryParameters
         let job: StoredJob
         if let signature = query["signature"] {
@@ -22,7 +22,7 @@ extension ServiceAPI {
             guard let found = try await load(id) else { throw ServiceError.jobNotFound(id) }
             job = found
         } else {
-            let key = try await callers.key(request, scope: .read)
+            let key = try context.require(.read)
             job = try await self.job(id, for: key)
         }
         guard let output = job.output else {

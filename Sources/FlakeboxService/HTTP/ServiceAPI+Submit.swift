@@ -7,13 +7,13 @@ import NIOCore
 extension ServiceAPI {
     /// `POST run` and `POST runsync`: the body checked whole, the job queued, and for runsync a
     /// wait for its end.
-    func submit(_ request: Request, sync: Bool) async throws -> Response {
+    func submit(_ request: Request, context: ServiceRequestContext, sync: Bool) async throws -> Response {
         var request = request
         // Query values first: a bad `wait` queues nothing.
         let waitMs =
             sync
             ? try Self.queryInteger(request, "wait", in: Self.runSyncWaitRange) ?? Self.defaultRunSyncWaitMs : 0
-        let key = try await callers.key(request, scope: .submit)
+        let key = try context.require(.submit)
         guard !state.draining else { throw ServiceError.unavailable("the service is shutting down", retryAfter: 30) }
         let limit = sync ? Self.maxRunSyncBytes : Self.maxRunBytes
         let body: ByteBuffer
@@ -27,14 +27,27 @@ extension ServiceAPI {
         try checkAddresses(submitted)
         let job = StoredJob(
             id: UUID().uuidString.lowercased(), owner: key.id, input: submitted.input, policy: submitted.policy,
-            webhook: submitted.webhook, attemptSeconds: submitted.attemptSeconds)
+            webhook: submitted.webhook, attemptSeconds: QuotaGate.attemptSeconds(of: submitted.job))
+        // A runsync wait is counted before the job is queued: over the quota, nothing is.
+        if sync { try await quotas.acquireSyncWait(key: key) }
         do {
-            try await jobs.submit(job)
+            try await quotas.submit(key: key, attemptSeconds: job.attemptSeconds) { [jobs] in
+                try await jobs.submit(job)
+            }
         } catch {
-            throw Self.storeFailure(error)
+            if sync { await quotas.releaseSyncWait(keyID: key.id) }
+            if let error = error as? JobStoreError { throw Self.storeFailure(error) }
+            throw error
         }
         guard sync else { return ServiceReply.json(ServiceReply.idAndStatus(job.id, .inQueue)) }
-        return try await waitForEnd(job.id, key: key, waitMs: waitMs, request: request)
+        do {
+            let reply = try await waitForEnd(job.id, key: key, waitMs: waitMs, request: request)
+            await quotas.releaseSyncWait(keyID: key.id)
+            return reply
+        } catch {
+            await quotas.releaseSyncWait(keyID: key.id)
+            throw error
+        }
     }
 
     /// Waits for a job's end, at most `waitMs` and never past the start of a shutdown; the full

@@ -13,7 +13,10 @@ struct ServiceAPI: Sendable {
 
     let jobs: JobService
     let store: any JobStore
-    let callers: CallerCheck
+    /// Per-key quotas, checked before a job is queued and while a runsync waits.
+    let quotas: QuotaGate
+    /// The API keys (the authenticator looks them up here).
+    let keys: any APIKeyStore
     let signer: ReportLinkSigner
     let metrics: ServiceMetrics
     let ledger: StreamLedger
@@ -78,4 +81,10 @@ struct ServiceAPI: Sendable {
         }
         return value
     }
+}
+
+extension APIKey {
+    /// Whether this key may see `job`: its own, or any with the admin scope. Others' jobs are
+    /// answered as unknown (404), so ids cannot be probed.
+    func maySee(_ job: StoredJob) -> Bool { job.owner == id || scopes.contains(.admin) }
 }

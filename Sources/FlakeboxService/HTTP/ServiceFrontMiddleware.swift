@@ -1,14 +1,10 @@
 import Hummingbird
 import Logging
 
-/// In front of every route: refuses an API key in the query string (before any lookup, so it
-/// never authenticates), turns every error into `{"error": …}` with its status (no input makes
-/// an empty or HTML reply), and counts requests by route and status.
+/// In front of every route: turns every error into `{"error": …}` with its status (no input
+/// makes an empty or HTML reply), and counts requests by route and status.
 struct ServiceFrontMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
-
-    /// Query names that would carry a key (in logs, histories and Referer headers).
-    static let keyQueryNames: [Substring] = ["api_key", "apikey", "key", "token", "access_token"]
+    typealias Context = ServiceRequestContext
 
     let metrics: ServiceMetrics
 
@@ -17,22 +13,20 @@ struct ServiceFrontMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let route = Self.route(of: request.uri.path)
         let response: Response
-        if let name = Self.keyQueryNames.first(where: { request.uri.queryParameters.has($0) }) {
+        do {
+            response = try await next(request, context)
+        } catch let error as ServiceError {
+            response = error.response
+        } catch let error as HTTPError {
+            response = ServiceError(error.status, error.body ?? Self.sentence(for: error.status)).response
+        } catch let error as any HTTPResponseError {
+            // AuthRefusal, QuotaRefusal: their own `{"error": …}` (and Retry-After).
             response =
-                ServiceError.badRequest(
-                    "an API key in the URL (\(name)=) is refused: send it as Authorization: Bearer <key>"
-                ).response
-        } else {
-            do {
-                response = try await next(request, context)
-            } catch let error as ServiceError {
-                response = error.response
-            } catch let error as HTTPError {
-                response = ServiceError(error.status, error.body ?? Self.sentence(for: error.status)).response
-            } catch {
-                context.logger.error("request failed: \(error)")
-                response = ServiceError(.internalServerError, "internal error").response
-            }
+                (try? error.response(from: request, context: context))
+                ?? ServiceError(error.status, Self.sentence(for: error.status)).response
+        } catch {
+            context.logger.error("request failed: \(error)")
+            response = ServiceError(.internalServerError, "internal error").response
         }
         metrics.request(route: route, status: response.status.code)
         return response

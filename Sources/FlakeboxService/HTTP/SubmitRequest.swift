@@ -15,16 +15,6 @@ struct SubmitRequest: Sendable {
     var policy: JobPolicy
     var webhook: String?
 
-    /// What the job may cost in sandbox time: runs × per-attempt timeout, in seconds (quotas).
-    var attemptSeconds: Int {
-        let perAttempt = job.timeoutSeconds ?? Self.defaultAttemptTimeoutSeconds
-        return Int((Double(job.runs) * perAttempt).rounded(.up))
-    }
-
-    /// A policy's per-attempt timeout when it names none (Policy's `limits.timeoutSeconds`
-    /// default), used when a job gives no `timeout_s`.
-    static let defaultAttemptTimeoutSeconds = 600.0
-
     /// Parses `body`; a `ServiceError` (422) naming the field otherwise.
     static func parse(_ body: Data, allowLocalRepositories: Bool) throws(ServiceError) -> SubmitRequest {
         let object: [String: Any]
