@@ -193,13 +193,12 @@ public actor WebhookSender: Service {
                 checked = try configuration.addressGuard.checkWebhook(delivery.url)
             } catch {
                 // A refusal will not change on the next try; a name that did not resolve may.
-                let final = error.code != .resolveFailed || attempt == tries
-                if final {
+                if error.code != .resolveFailed || attempt == tries {
                     finish(delivery, attempt: attempt, status: nil, error: error.message)
-                } else {
-                    failed(delivery, attempt: attempt, status: nil, error: error.message)
+                    return
                 }
-                if final { return } else { continue }
+                failed(delivery, attempt: attempt, status: nil, error: error.message)
+                continue
             }
             let timestamp = Int(Date().timeIntervalSince1970)
             let headers = [
