@@ -10,9 +10,9 @@ import ServiceLifecycle
 /// (API.md, Webhooks). A `Service`: `run()` sends until it is cancelled or the service group
 /// shuts down; `deliver` only queues, so a job's end never waits on a tenant's server.
 ///
-/// The queue is bounded: when it is full the oldest waiting delivery is dropped (and logged), so
-/// a flood of finished jobs, or receivers that hang for the whole timeout, cannot grow memory
-/// without end. At most `concurrency` deliveries are in flight; each is tried `backoff.count + 1`
+/// The queue is bounded in deliveries and in bytes (a status body can hold a large summary):
+/// beyond either limit the oldest waiting delivery is dropped (and logged), so a flood of
+/// finished jobs, or receivers that hang for the whole timeout, cannot grow memory without end. At most `concurrency` deliveries are in flight; each is tried `backoff.count + 1`
 /// times, its address checked (and pinned) again before every try.
 public actor WebhookSender: Service {
     public struct Configuration: Sendable {
@@ -26,6 +26,9 @@ public actor WebhookSender: Service {
         public var maxResponseBytes: Int
         /// Deliveries waiting to be sent, at most (the oldest is dropped beyond).
         public var queueLimit: Int
+        /// The bodies of waiting deliveries together, at most (the oldest are dropped beyond; the
+        /// newest is always kept).
+        public var queueByteLimit: Int
         /// Deliveries being sent at once.
         public var concurrency: Int
         /// Lines kept in the delivery log (the oldest go first).
@@ -37,7 +40,9 @@ public actor WebhookSender: Service {
         public init(
             addressGuard: OutboundAddressGuard = OutboundAddressGuard(),
             backoff: [Duration] = [.seconds(10), .seconds(10)], timeoutPerTry: Duration = .seconds(10),
-            maxResponseBytes: Int = 64 << 10, queueLimit: Int = 1000, concurrency: Int = 4, logLimit: Int = 1000,
+            maxResponseBytes: Int = 64 << 10, queueLimit: Int = 1000, queueByteLimit: Int = 64 << 20,
+            concurrency: Int = 4,
+            logLimit: Int = 1000,
             userAgent: String = "flakebox-webhook/1"
         ) {
             self.addressGuard = addressGuard
@@ -45,6 +50,7 @@ public actor WebhookSender: Service {
             self.timeoutPerTry = timeoutPerTry
             self.maxResponseBytes = maxResponseBytes
             self.queueLimit = queueLimit
+            self.queueByteLimit = queueByteLimit
             self.concurrency = concurrency
             self.logLimit = logLimit
             self.userAgent = userAgent
@@ -54,8 +60,12 @@ public actor WebhookSender: Service {
     public let configuration: Configuration
     private let logger: Logger
     private let poster: PinnedPost
-    private let queue: AsyncStream<WebhookDelivery>
-    private let enqueue: AsyncStream<WebhookDelivery>.Continuation
+    private var queue: [WebhookDelivery] = []
+    private var queuedBytes = 0
+    /// Wakes `run` when something is queued (one pending signal is enough).
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private var stopped = false
     private var log: [WebhookAttempt] = []
 
     public init(
@@ -67,8 +77,7 @@ public actor WebhookSender: Service {
         poster = PinnedPost(
             timeout: configuration.timeoutPerTry, maxResponseBytes: configuration.maxResponseBytes,
             eventLoopGroup: eventLoopGroup)
-        // The stream's own buffer is the queue: bufferingNewest drops the oldest and hands it back.
-        (queue, enqueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(max(1, configuration.queueLimit)))
+        (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues a job's final `/status` reply for its webhook.
@@ -76,27 +85,57 @@ public actor WebhookSender: Service {
         deliver(WebhookDelivery(jobID: jobID, retries: retries, body: body, url: url, secret: secret))
     }
 
-    /// Queues a delivery; when the queue is full the oldest waiting one is dropped and logged.
+    /// Queues a delivery; beyond the queue's limits the oldest waiting ones are dropped and logged.
     public func deliver(_ delivery: WebhookDelivery) {
-        switch enqueue.yield(delivery) {
-        case .dropped(let oldest):
-            logger.warning(
-                "webhook queue full: dropped the oldest delivery",
-                metadata: ["webhook-id": "\(oldest.webhookID)", "limit": "\(configuration.queueLimit)"])
-            record(
-                WebhookAttempt(
-                    webhookID: oldest.webhookID, url: oldest.url, attempt: 0,
-                    error: "dropped: more than \(configuration.queueLimit) deliveries were waiting", final: true))
-        case .terminated:
+        guard !stopped else {
             record(
                 WebhookAttempt(
                     webhookID: delivery.webhookID, url: delivery.url, attempt: 0,
                     error: "dropped: the webhook sender has stopped", final: true))
-        case .enqueued:
-            break
-        @unknown default:
-            break
+            return
         }
+        queue.append(delivery)
+        queuedBytes += delivery.body.count
+        while queue.count > 1
+            && (queue.count > max(1, configuration.queueLimit) || queuedBytes > configuration.queueByteLimit)
+        {
+            let oldest = queue.removeFirst()
+            queuedBytes -= oldest.body.count
+            logger.warning(
+                "webhook queue full: dropped the oldest delivery",
+                metadata: [
+                    "webhook-id": "\(oldest.webhookID)", "limit": "\(configuration.queueLimit)",
+                    "byte-limit": "\(configuration.queueByteLimit)",
+                ])
+            record(
+                WebhookAttempt(
+                    webhookID: oldest.webhookID, url: oldest.url, attempt: 0,
+                    error:
+                        "dropped: more than \(configuration.queueLimit) deliveries or "
+                        + "\(configuration.queueByteLimit) bytes were waiting",
+                    final: true))
+        }
+        wake.yield()
+    }
+
+    /// The oldest waiting delivery, out of the queue.
+    private func next() -> WebhookDelivery? {
+        guard !queue.isEmpty else { return nil }
+        let delivery = queue.removeFirst()
+        queuedBytes -= delivery.body.count
+        return delivery
+    }
+
+    private func stop() {
+        stopped = true
+        for delivery in queue {
+            record(
+                WebhookAttempt(
+                    webhookID: delivery.webhookID, url: delivery.url, attempt: 0,
+                    error: "dropped: the webhook sender has stopped", final: true))
+        }
+        queue.removeAll()
+        queuedBytes = 0
     }
 
     /// For `JobService.setOnFinish`: `describe` turns a finished job into its delivery (its
@@ -118,16 +157,19 @@ public actor WebhookSender: Service {
     /// Sends queued deliveries until cancelled or the service group shuts down gracefully; what is
     /// still queued then is not sent (the queue is in memory, like RunPod's own webhook tries).
     public func run() async throws {
-        await cancelWhenGracefulShutdown { [queue, configuration] in
+        defer { stop() }
+        await cancelWhenGracefulShutdown { [wakeups, configuration] in
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
-                for await delivery in queue {
-                    if inFlight >= max(1, configuration.concurrency) {
-                        await group.next()
-                        inFlight -= 1
+                for await _ in wakeups {
+                    while let delivery = await self.next() {
+                        if inFlight >= max(1, configuration.concurrency) {
+                            await group.next()
+                            inFlight -= 1
+                        }
+                        group.addTask { await self.send(delivery) }
+                        inFlight += 1
                     }
-                    group.addTask { await self.send(delivery) }
-                    inFlight += 1
                 }
                 group.cancelAll()
             }
@@ -153,13 +195,12 @@ public actor WebhookSender: Service {
                 checked = try configuration.addressGuard.checkWebhook(delivery.url)
             } catch {
                 // A refusal will not change on the next try; a name that did not resolve may.
-                let final = error.code != .resolveFailed || attempt == tries
-                if final {
+                if error.code != .resolveFailed || attempt == tries {
                     finish(delivery, attempt: attempt, status: nil, error: error.message)
-                } else {
-                    failed(delivery, attempt: attempt, status: nil, error: error.message)
+                    return
                 }
-                if final { return } else { continue }
+                failed(delivery, attempt: attempt, status: nil, error: error.message)
+                continue
             }
             let timestamp = Int(Date().timeIntervalSince1970)
             let headers = [

@@ -16,12 +16,13 @@ import Testing
 
     func sender(
         allowPrivate: Bool = true, allowedHosts: [String] = [], backoff: [Duration] = [.seconds(1), .seconds(2)],
-        timeoutPerTry: Duration = .seconds(10), queueLimit: Int = 100
+        timeoutPerTry: Duration = .seconds(10), queueLimit: Int = 100, queueByteLimit: Int = 1 << 20
     ) -> WebhookSender {
         WebhookSender(
             configuration: .init(
                 addressGuard: OutboundAddressGuard(allowPrivateAddresses: allowPrivate, allowedHosts: allowedHosts),
-                backoff: backoff, timeoutPerTry: timeoutPerTry, queueLimit: queueLimit),
+                backoff: backoff, timeoutPerTry: timeoutPerTry, queueLimit: queueLimit,
+                queueByteLimit: queueByteLimit),
             logger: quiet)
     }
 
@@ -225,6 +226,32 @@ import Testing
             #expect(try await outcome(sender, "flood-5.0").delivered)
         }
         #expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) == ["flood-4.0", "flood-5.0"])
+    }
+
+    @Test("the queue is bounded in bytes too: large bodies push the oldest out")
+    func boundedQueueBytes() async {
+        let sender = sender(queueByteLimit: 3 * body.count)
+        for index in 1...5 {
+            await sender.deliver(
+                jobID: "big-\(index)", retries: 0, body: body, url: "http://127.0.0.1:9/", secret: secret)
+        }
+        #expect(await sender.deliveryLog.map(\.webhookID) == ["big-1.0", "big-2.0"])
+        let huge = self.sender(queueByteLimit: 10)
+        await huge.deliver(jobID: "huge", retries: 0, body: body, url: "http://127.0.0.1:9/", secret: secret)
+        // The newest is always kept, however large: a limit must not silence every webhook.
+        #expect(await huge.deliveryLog.isEmpty)
+    }
+
+    @Test("cancelled, run returns; a delivery queued after it is dropped and logged, not lost silently")
+    func stops() async throws {
+        let sender = sender(backoff: [])
+        let task = Task { try await sender.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        try await task.value
+        await sender.deliver(jobID: "late", retries: 0, body: body, url: "http://127.0.0.1:9/", secret: secret)
+        let last = try await outcome(sender, "late.0")
+        #expect(last.attempt == 0 && last.error?.contains("stopped") == true)
     }
 
     @Test("a secret that is not whsec_ + base64 is a failed delivery, never sent unsigned")
