@@ -28,7 +28,10 @@ public struct ServiceError: Error, Sendable, HTTPResponseError, CustomStringConv
     static let unauthorized = Self(.unauthorized, "401 Unauthorized")
     static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
     /// An unknown job and another key's job get the same reply, so ids cannot be probed.
-    static func jobNotFound(_ id: String) -> Self { Self(.notFound, "job \(id) not found") }
+    static func jobNotFound(_ id: String) -> Self {
+        // Not echoed when it cannot be a job id (no reply grows with what the client sent).
+        Self(.notFound, id.utf8.count <= 64 ? "job \(id) not found" : "job not found")
+    }
     static func notFound(_ message: String) -> Self { Self(.notFound, message) }
     static func conflict(_ message: String) -> Self { Self(.conflict, message) }
     static func tooLarge(_ limit: Int) -> Self {
