@@ -14,13 +14,15 @@ public struct Flakebox: AsyncParsableCommand {
 
     public init() {}
 
-    #if Worker
-        static let subcommands: [any ParsableCommand.Type] = [
-            Run.self, Replay.self, Worker.self, Doctor.self, Exec.self, Bench.self, Confine.self,
-        ]
-    #else
-        static let subcommands: [any ParsableCommand.Type] = [
-            Run.self, Replay.self, Doctor.self, Exec.self, Bench.self, Confine.self,
-        ]
-    #endif
+    /// The server commands exist only in builds with their traits.
+    static let subcommands: [any ParsableCommand.Type] = {
+        var list: [any ParsableCommand.Type] = [Run.self, Replay.self]
+        #if Worker
+            list.append(Worker.self)
+        #endif
+        #if Service
+            list.append(Serve.self)
+        #endif
+        return list + [Doctor.self, Exec.self, Bench.self, Confine.self]
+    }()
 }

@@ -53,17 +53,7 @@
             )
             var shutdownGrace: Double = 5
 
-            @Option(help: "Run at this isolation tier (minimal, reduced, full) instead of the strongest available.")
-            var tier: IsolationTier?
-
-            @Option(
-                help:
-                    "The attempts' policy when a job names none (runpod: the default policy, also at the minimal tier)."
-            )
-            var policy = "runpod"
-
-            @Option(help: "The policy of the setup step (dependency installation).")
-            var setupPolicy = "runpod-setup"
+            @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
                 guard (1...65535).contains(apiPort) else { throw ValidationError("--rp_api_port must be 1…65535") }
@@ -86,9 +76,9 @@
                 settings.testInput = testInput
                 settings.logLevel = logLevel
                 settings.allowLocalRepositories = allowLocalRepos
-                settings.tier = tier
-                settings.policy = policy
-                settings.setupPolicy = setupPolicy
+                settings.tier = runner.tier
+                settings.policy = runner.policy
+                settings.setupPolicy = runner.setupPolicy
                 settings.worker = .init(
                     progressInterval: .milliseconds(Int64(progressInterval * 1000)),
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)))

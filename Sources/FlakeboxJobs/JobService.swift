@@ -213,7 +213,10 @@ public actor JobService {
             }
             let result = await executor.execute(job, progress: { progress.value = $0 })
             timer.cancel()
-            await self?.finished(id, result)
+            // Recorded from a task that is not cancelled: this one is when the job timed out,
+            // was handed back or cancelled, and a store may refuse work from a cancelled task
+            // (SQLiteNIO does), which would leave the job IN_PROGRESS for good.
+            await Task { await self?.finished(id, result) }.value
         }
         running[id] = Running(owner: job.owner, task: task, progress: progress)
     }

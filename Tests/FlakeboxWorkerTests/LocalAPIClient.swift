@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FlakeboxTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import FlakeboxTestSupport
 import Foundation
 import Synchronization
 

@@ -47,6 +47,21 @@ public enum RemoteHostGuard {
     /// Every address `host` resolves to, each checked.
     /// - Throws: `.addressRefused` naming the first address that is not public, or `.resolveFailed`.
     public static func check(host: String) throws(FetchError) -> [HostAddress] {
+        let addresses = try resolve(host: host)
+        if let refused = addresses.first(where: { $0.refusal != nil }), let why = refused.refusal {
+            throw FetchError(
+                .addressRefused,
+                "the repository host \(RepositoryURL.quoted(host)) resolves to \(refused), which is \(why); "
+                    + "jobs from the network may reach public addresses only")
+        }
+        return addresses
+    }
+
+    /// Every address `host` resolves to (a numeric host: itself), without duplicates, unchecked:
+    /// for callers that apply `HostAddress.refusal` under their own settings (the service's
+    /// `--allow-private-addresses`) and still pin the connection to what they checked.
+    /// - Throws: `.resolveFailed`.
+    public static func resolve(host: String, role: String = "repository host") throws(FetchError) -> [HostAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -54,7 +69,7 @@ public enum RemoteHostGuard {
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0, let list else {
             let why = status == 0 ? "no address" : String(cString: gai_strerror(status))
-            throw FetchError(.resolveFailed, "cannot resolve the repository host \(RepositoryURL.quoted(host)): \(why)")
+            throw FetchError(.resolveFailed, "cannot resolve the \(role) \(RepositoryURL.quoted(host)): \(why)")
         }
         defer { freeaddrinfo(list) }
         var addresses: [HostAddress] = []
@@ -75,16 +90,10 @@ public enum RemoteHostGuard {
             default: address = nil
             }
             guard let address, !addresses.contains(address) else { continue }
-            if let why = address.refusal {
-                throw FetchError(
-                    .addressRefused,
-                    "the repository host \(RepositoryURL.quoted(host)) resolves to \(address), which is \(why); "
-                        + "jobs from the network may reach public addresses only")
-            }
             addresses.append(address)
         }
         guard !addresses.isEmpty else {
-            throw FetchError(.resolveFailed, "the repository host \(RepositoryURL.quoted(host)) has no address")
+            throw FetchError(.resolveFailed, "the \(role) \(RepositoryURL.quoted(host)) has no address")
         }
         return addresses
     }

@@ -261,7 +261,7 @@ public enum RepositoryURL {
 
     /// `text` fit for an error message: quoted, user info replaced by `***`, control and invisible
     /// characters escaped, at most 200 characters.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var shown = text
         if let scheme = shown.range(of: "://") {
             let authorityEnd = shown[scheme.upperBound...].firstIndex(of: "/") ?? shown.endIndex

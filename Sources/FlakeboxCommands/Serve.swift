@@ -1,0 +1,141 @@
+#if Service
+    import ArgumentParser
+    import FlakeboxJobs
+    import FlakeboxSandbox
+    import FlakeboxService
+    import Foundation
+
+    extension Flakebox {
+        /// The self-hosted service: RunPod's endpoint API over a job queue in SQLite. `serve` alone
+        /// runs the server (`serve start`); `serve keys` manages its API keys. A group with a default
+        /// subcommand, so that each owns its `--database` (a parent's option would take it from
+        /// `keys create`).
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
+                subcommands: [Start.self, Keys.self], defaultSubcommand: Start.self)
+        }
+    }
+
+    extension Flakebox.Serve {
+        /// `flakebox serve [start] --database PATH …`: the server.
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
+                discussion: """
+                    Jobs are kept in one SQLite file (--database) and run here, --concurrency at a time. Requests \
+                    need an API key (`flakebox serve keys create`). When the server listens it prints \
+                    `flakebox serve: listening on http://HOST:PORT` on stdout (--port 0 picks a free port). \
+                    SIGTERM or SIGINT: new jobs are refused and /readyz answers 503; running jobs get \
+                    --shutdown-grace seconds to finish, then go back to the queue; exit 0.
+                    """)
+
+            @Option(help: "The SQLite database file (created, mode 0600).")
+            var database: String
+
+            @Option(help: "Address to listen on.")
+            var host = "127.0.0.1"
+
+            @Option(help: "Port to listen on (0: a free one).")
+            var port = 8080
+
+            @Option(help: "The endpoint id of /v2/ENDPOINT_ID/ (any other is a 404).")
+            var endpointId = "flakebox"
+
+            @Option(help: "Jobs run at once.")
+            var concurrency = 1
+
+            @Option(help: "Seconds a finished job is kept.")
+            var retention: Int = 1800
+
+            @Option(help: "Seconds running jobs may go on after SIGTERM before they go back to the queue.")
+            var shutdownGrace: Double = 30
+
+            @Flag(help: "Let repositories and webhooks name loopback and private addresses (tests only).")
+            var allowPrivateAddresses = false
+
+            @Option(name: .customLong("allow-host"), help: "Repository and webhook hosts allowed (repeatable).")
+            var allowHosts: [String] = []
+
+            @Flag(help: "Let jobs name local paths as repositories (tests and local development only).")
+            var allowLocalRepos = false
+
+            @OptionGroup var runner: RunnerArguments
+
+            func validate() throws {
+                guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+                guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1…64") }
+                guard (60...30 * 86_400).contains(retention) else {
+                    throw ValidationError("--retention must be 60…2592000 seconds")
+                }
+                guard shutdownGrace >= 0, shutdownGrace <= 3600 else {
+                    throw ValidationError("--shutdown-grace must be 0…3600 seconds")
+                }
+                guard !endpointId.isEmpty, endpointId.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) })
+                else { throw ValidationError("--endpoint-id must be letters, digits, - or _") }
+            }
+
+            func run() async throws {
+                let databasePath = database
+                let setup = JobHandlerSetup(
+                    tier: runner.tier, policy: runner.policy, setupPolicy: runner.setupPolicy,
+                    allowLocalRepositories: allowLocalRepos)
+                let machine: JobHandlerSetup.Machine
+                do {
+                    machine = try setup.probe()
+                } catch {
+                    Self.say("flakebox serve: \(error)")
+                    throw ExitCode(1)
+                }
+                if machine.tier < .full {
+                    Self.say(
+                        "flakebox serve: ISOLATION: jobs run at the \(machine.tier) tier, not full; missing: "
+                            + machine.missingSummary)
+                }
+                if allowLocalRepos || allowPrivateAddresses {
+                    Self.say(
+                        "flakebox serve: --allow-local-repos / --allow-private-addresses: for tests and local development only"
+                    )
+                }
+                let database: ServiceDatabase
+                let secret: [UInt8]
+                do {
+                    database = try await ServiceDatabase.open(path: databasePath)
+                    secret = try ReportSecretFile.load(path: ReportSecretFile.path(forDatabase: databasePath))
+                } catch {
+                    Self.say("flakebox serve: \(error)")
+                    throw ExitCode(1)
+                }
+                var configuration = ServiceConfiguration(
+                    host: host, port: port, databasePath: databasePath,
+                    jobs: .init(concurrency: concurrency, retention: .seconds(retention)),
+                    shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
+                    allowPrivateAddresses: allowPrivateAddresses, allowedHosts: allowHosts)
+                configuration.jobs.workerID = "flakebox-serve"
+                ServiceLog.bootstrap()
+                let server = ServiceServer(
+                    options: .init(
+                        configuration: configuration, endpointID: endpointId, allowLocalRepositories: allowLocalRepos),
+                    database: database, executor: setup.handler(), reportSecret: secret)
+                let host = self.host
+                do {
+                    try await server.run { port in
+                        let shown = host.contains(":") ? "[\(host)]" : host
+                        // One write, unbuffered: the tests (and scripts) wait for this line.
+                        FileHandle.standardOutput.write(
+                            Data("flakebox serve: listening on http://\(shown):\(port)\n".utf8))
+                    }
+                } catch {
+                    try? await database.close()
+                    Self.say("flakebox serve: \(error)")
+                    throw ExitCode(1)
+                }
+                try? await database.close()
+            }
+
+            private static func say(_ line: String) {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+    }
+#endif
