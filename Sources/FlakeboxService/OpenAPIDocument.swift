@@ -38,9 +38,14 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
+              "409": {
+                "description": "A job with this id exists already.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
               "413": {"$ref": "#/components/responses/PayloadTooLarge"},
               "422": {"$ref": "#/components/responses/Unprocessable"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -64,9 +69,14 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
+              "409": {
+                "description": "A job with this id exists already.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
               "413": {"$ref": "#/components/responses/PayloadTooLarge"},
               "422": {"$ref": "#/components/responses/Unprocessable"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -89,7 +99,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           },
           "post": {
@@ -110,7 +121,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -132,7 +144,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           },
           "post": {
@@ -152,7 +165,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -174,7 +188,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -200,7 +215,8 @@ public enum OpenAPIDocument {
                 "description": "The job is not FAILED or TIMED_OUT.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -219,7 +235,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -238,7 +255,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -254,7 +272,7 @@ public enum OpenAPIDocument {
                 "in": "query",
                 "required": false,
                 "description": "Page size.",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 1000}
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
               },
               {
                 "name": "before",
@@ -273,7 +291,8 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -284,7 +303,21 @@ public enum OpenAPIDocument {
             "tags": ["reports"],
             "parameters": [
               {"$ref": "#/components/parameters/EndpointId"},
-              {"$ref": "#/components/parameters/JobId"}
+              {"$ref": "#/components/parameters/JobId"},
+              {
+                "name": "expires",
+                "in": "query",
+                "required": false,
+                "description": "A signed link's expiry (unix seconds), from `report_url`.",
+                "schema": {"type": "integer"}
+              },
+              {
+                "name": "signature",
+                "in": "query",
+                "required": false,
+                "description": "A signed link's signature, from `report_url`.",
+                "schema": {"type": "string"}
+              }
             ],
             "responses": {
               "200": {
@@ -299,8 +332,14 @@ public enum OpenAPIDocument {
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
               "404": {"$ref": "#/components/responses/NotFound"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
-            }
+              "409": {
+                "description": "The job has no summary yet.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            },
+            "security": [{"bearerAuth": []}, {"rawKey": []}, {}]
           }
         },
         "/livez": {
@@ -309,7 +348,12 @@ public enum OpenAPIDocument {
             "summary": "The process answers",
             "tags": ["service"],
             "security": [],
-            "responses": {"200": {"description": "Alive."}}
+            "responses": {
+              "200": {
+                "description": "Alive.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceStatus"}}}
+              }
+            }
           }
         },
         "/readyz": {
@@ -319,8 +363,14 @@ public enum OpenAPIDocument {
             "tags": ["service"],
             "security": [],
             "responses": {
-              "200": {"description": "Ready."},
-              "503": {"description": "The database fails or the service is draining."}
+              "200": {
+                "description": "Ready.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ServiceStatus"}}}
+              },
+              "503": {
+                "description": "The database fails or the service is draining.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              }
             }
           }
         },
@@ -337,7 +387,8 @@ public enum OpenAPIDocument {
               "400": {"$ref": "#/components/responses/BadRequest"},
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "403": {"$ref": "#/components/responses/Forbidden"},
-              "429": {"$ref": "#/components/responses/TooManyRequests"}
+              "429": {"$ref": "#/components/responses/TooManyRequests"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -386,8 +437,8 @@ public enum OpenAPIDocument {
             "name": "ttl",
             "in": "query",
             "required": false,
-            "description": "Shortens the job's retention, in ms.",
-            "schema": {"type": "integer", "minimum": 0}
+            "description": "A final job is kept this long from now, in ms.",
+            "schema": {"type": "integer", "minimum": 10000, "maximum": 604800000}
           },
           "Wait": {
             "name": "wait",
@@ -419,7 +470,14 @@ public enum OpenAPIDocument {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           },
           "Unprocessable": {
-            "description": "The job or its policy is invalid, or the body has a field the service refuses; nothing is queued.",
+            "description": "An invalid job or policy, or a field the service refuses; nothing is queued.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+          },
+          "Unavailable": {
+            "description": "The service is shutting down, or its database fails.",
+            "headers": {
+              "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 0}}
+            },
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           },
           "TooManyRequests": {
@@ -435,6 +493,19 @@ public enum OpenAPIDocument {
           }
         },
         "schemas": {
+          "ServiceStatus": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+          "JobListItem": {
+            "type": "object",
+            "required": ["id", "status", "createdAt"],
+            "properties": {
+              "id": {"type": "string"},
+              "status": {"$ref": "#/components/schemas/JobState"},
+              "createdAt": {"type": "string", "format": "date-time"},
+              "delayTime": {"type": "integer", "minimum": 0},
+              "executionTime": {"type": "integer", "minimum": 0},
+              "retries": {"type": "integer", "minimum": 0}
+            }
+          },
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
           "JobState": {
             "type": "string",
@@ -509,7 +580,7 @@ public enum OpenAPIDocument {
           "JobStatus": {
             "type": "object",
             "required": ["id", "status"],
-            "description": "RunPod's status shape. `output` is the live progress while IN_PROGRESS, the summary when COMPLETED.",
+            "description": "`output`: the live progress while IN_PROGRESS, the summary when COMPLETED.",
             "properties": {
               "id": {"type": "string"},
               "status": {"$ref": "#/components/schemas/JobState"},
@@ -601,7 +672,8 @@ public enum OpenAPIDocument {
                     }
                   }
                 }
-              }
+              },
+              "error": {"type": "string"}
             }
           },
           "PurgeReply": {
@@ -641,7 +713,7 @@ public enum OpenAPIDocument {
             "type": "object",
             "required": ["jobs"],
             "properties": {
-              "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/JobStatus"}},
+              "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/JobListItem"}},
               "next": {"type": ["string", "null"], "description": "Pass as `before` for the next page."}
             }
           }
