@@ -4,6 +4,7 @@ Run by scripts/service-check.sh with:
   FLAKEBOX_URL   the service's base URL (http://127.0.0.1:PORT)
   FLAKEBOX_KEY   an API key with the submit and read scopes
   FLAKEBOX_REPO  a local git repository (the service runs with --allow-local-repos)
+  FLAKEBOX_DONE  optional: a file that gets the id of a COMPLETED job (for the schema check)
 Exits non-zero with the failed assertion on the first difference.
 """
 
@@ -80,6 +81,9 @@ def main():
     assert job.job_id, "run gave no id"
     assert wait_final(job) == "COMPLETED", f"run: {job.status()}"
     check_summary(job.output(timeout=60), "run/output")
+    if os.environ.get("FLAKEBOX_DONE"):
+        with open(os.environ["FLAKEBOX_DONE"], "w", encoding="utf-8") as done:
+            done.write(job.job_id)
 
     step("cancel")
     slow = endpoint.run(SLOW)
