@@ -8,6 +8,7 @@ Run by scripts/service-check.sh with:
 Exits non-zero with the failed assertion on the first difference.
 """
 
+import itertools
 import os
 import sys
 import time
@@ -81,6 +82,14 @@ def main():
     assert job.job_id, "run gave no id"
     assert wait_final(job) == "COMPLETED", f"run: {job.status()}"
     check_summary(job.output(timeout=60), "run/output")
+
+    step("stream")
+    # A final job's unread chunks: its summary once, then an empty stream ends the generator.
+    chunks = list(itertools.islice(job.stream(), 100))
+    assert chunks, "stream of a completed job gave no chunk"
+    check_summary(chunks[-1], "stream")
+    assert list(itertools.islice(job.stream(), 100)) == [], "stream chunks are consumed"
+
     if os.environ.get("FLAKEBOX_DONE"):
         with open(os.environ["FLAKEBOX_DONE"], "w", encoding="utf-8") as done:
             done.write(job.job_id)
