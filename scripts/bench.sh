@@ -323,3 +323,7 @@ if sdk:
 PY
 kill -TERM "$worker" "$dev"
 wait "$worker" "$dev" || true
+
+echo
+# The service: idle memory, a job through /runsync against flakebox run, /status under wrk.
+BIN="$bin" scripts/bench-service.sh

@@ -22,7 +22,7 @@ START=$(date +%s)
 
 [ -x "$BIN" ] || { echo "service-check: no flakebox binary at $BIN" >&2; exit 2; }
 # A flakebox built without the Service trait prints its root help for `serve --help`, with exit 0.
-"$BIN" serve --help 2> /dev/null | grep -q -- --database ||
+"$BIN" serve start --help 2> /dev/null | grep -q -- --database ||
     { echo "service-check: $BIN has no 'serve' command (built without the Service trait?)" >&2; exit 2; }
 
 # Pinned clients, in a venv of their own.

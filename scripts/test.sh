@@ -62,6 +62,10 @@ if [ "$(id -u)" -eq 0 ]; then
   grep -q "Test run with .* passed" .build/test-rootless.log
 fi
 
+# `flakebox serve` from outside, with clients that are not ours: schemathesis against the OpenAPI
+# document it serves, and RunPod's Python client, unchanged, against its /v2 API.
+scripts/service-check.sh
+
 # libFuzzer over the parsers that read hostile bytes, 20 s each from the committed corpora (the
 # tests replay those corpora on every run too).
 scripts/fuzz.sh

@@ -52,16 +52,20 @@ public struct WorkerLauncher: Sendable {
         log.info(
             "--- Starting flakebox worker \(FlakeboxVersion.current) | RunPod worker protocol \(WorkerProtocol.sdkVersion) ---"
         )
-        guard let helper = HelperLocator.helperPath() else {
-            log.error("The sandbox launcher \(HelperLocator.helperName) was not found; set FLAKEBOX_SANDBOX_HELPER.")
+        // The same setup as `flakebox serve`: one place decides how a server's jobs run.
+        let setup = JobHandlerSetup(
+            tier: settings.tier, policy: settings.policy, setupPolicy: settings.setupPolicy,
+            allowLocalRepositories: settings.allowLocalRepositories)
+        let machine: JobHandlerSetup.Machine
+        do {
+            machine = try setup.probe()
+        } catch {
+            log.error(error.description)
             return 1
         }
-        let machine = CapabilityProbe.shared(helperPath: helper, identity: .current())
-        let report = machine.at(settings.tier ?? machine.tier)
-        let tier = report.tier
-        if tier < .full {
+        if machine.tier < .full {
             log.warn(
-                "ISOLATION: attempts run at the \(tier) tier, not full; missing: \(report.missingSummary). "
+                "ISOLATION: attempts run at the \(machine.tier) tier, not full; missing: \(machine.missingSummary). "
                     + "Every summary says so. See the README's Container section for the settings that give full.")
         } else {
             log.info("Isolation: the full tier (namespaces, overlay, seccomp, cgroup limits).")
@@ -69,12 +73,7 @@ public struct WorkerLauncher: Sendable {
         if settings.allowLocalRepositories {
             log.warn("--allow-local-repos: jobs may name local paths. For tests and local development only.")
         }
-        let handler = FlakeboxJobHandler(
-            options: .init(
-                runner: .init(
-                    sandbox: .init(tier: settings.tier), defaultPolicy: settings.policy,
-                    setupPolicy: settings.setupPolicy),
-                allowLocalRepositories: settings.allowLocalRepositories))
+        let handler = setup.handler()
 
         if settings.serveAPI {
             return await LocalAPIServer(

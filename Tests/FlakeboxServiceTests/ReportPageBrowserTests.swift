@@ -207,7 +207,7 @@ final class ServeUnderTest: Sendable {
             ? HelperLocator.executableDirectory().appendingPathComponent("flakebox").path : explicit
         guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
         // A flakebox without the command prints its root help for `serve --help`, also with exit 0.
-        let help = LoggedChildProcess.probe([path, "serve", "--help"])
+        let help = LoggedChildProcess.probe([path, "serve", "start", "--help"])
         return help.status == 0 && help.stdout.contains("--database") ? path : nil
     }()
 
