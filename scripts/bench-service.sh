@@ -56,7 +56,7 @@ for round in 1 2 3; do
   curl -sf -H "$auth" -H 'Content-Type: application/json' -d "$input" "$api/runsync?wait=300000" > "$work/sync.json"
   through+=("$(echo "$(date +%s.%N) - $start" | bc)")
   start=$(date +%s.%N)
-  "$bin/flakebox" run --repo "$job" --runs "$runs" --parallelism 4 --json -- /usr/bin/python3 test_short.py > "$work/run.json" || true
+  "$bin/flakebox" run --repo "$job" --runs "$runs" --parallelism 4 --json -- /usr/bin/python3 test_short.py > "$work/run.json" 2>/dev/null || true
   direct+=("$(echo "$(date +%s.%N) - $start" | bc)")
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
