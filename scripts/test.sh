@@ -32,8 +32,12 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
 fi
 scripts/lint.sh
 swift build --build-tests
-swift test --skip-build 2>&1 | tee .build/test-root.log
+swift test --skip-build --skip FlakeboxServiceTests 2>&1 | tee .build/test-root.log
 grep -q "Test run with .* passed" .build/test-root.log
+# The service's tests in a pass of their own: their HTTP clients wait at most 15 to 60 s for a
+# reply, which the sandbox suites' load on 2 cores (every suite starts at once) can outlast.
+swift test --skip-build --filter FlakeboxServiceTests 2>&1 | tee .build/test-service.log
+grep -q "Test run with .* passed" .build/test-service.log
 
 if [ "$(id -u)" -eq 0 ]; then
   # The test bundle, helper and policies must be readable by the unprivileged user.

@@ -77,9 +77,11 @@
 
             func run() async throws {
                 let databasePath = database
-                let setup = JobHandlerSetup(
+                var setup = JobHandlerSetup(
                     tier: runner.tier, policy: runner.policy, setupPolicy: runner.setupPolicy,
                     allowLocalRepositories: allowLocalRepos)
+                // Submodules are checked against the same list as the repository and webhooks.
+                setup.allowedHosts = allowHosts
                 let machine: JobHandlerSetup.Machine
                 do {
                     machine = try setup.probe()

@@ -13,6 +13,8 @@ public struct JobHandlerSetup: Sendable {
     public var setupPolicy: String
     /// Accept local paths and `file://` repositories (tests and local development only).
     public var allowLocalRepositories: Bool
+    /// The hosts repositories and submodules may be on (empty: any public host).
+    public var allowedHosts: [String] = []
 
     public init(
         tier: IsolationTier? = nil, policy: String = "runpod", setupPolicy: String = "runpod-setup",
@@ -50,9 +52,8 @@ public struct JobHandlerSetup: Sendable {
 
     /// The handler every job of this server runs through.
     public func handler() -> FlakeboxJobHandler {
-        FlakeboxJobHandler(
-            options: .init(
-                runner: .init(sandbox: .init(tier: tier), defaultPolicy: policy, setupPolicy: setupPolicy),
-                allowLocalRepositories: allowLocalRepositories))
+        var runner = JobRunner.Options(sandbox: .init(tier: tier), defaultPolicy: policy, setupPolicy: setupPolicy)
+        runner.allowedHosts = HostAllowList(allowedHosts)
+        return FlakeboxJobHandler(options: .init(runner: runner, allowLocalRepositories: allowLocalRepositories))
     }
 }

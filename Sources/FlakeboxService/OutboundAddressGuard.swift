@@ -13,7 +13,7 @@ public struct OutboundAddressGuard: Sendable {
 
     public init(allowPrivateAddresses: Bool = false, allowedHosts: [String] = []) {
         self.allowPrivateAddresses = allowPrivateAddresses
-        self.allowedHosts = allowedHosts.map(Self.normalized).filter { !$0.isEmpty }
+        self.allowedHosts = HostAllowList(allowedHosts).entries
     }
 
     public init(configuration: ServiceConfiguration) {
@@ -24,12 +24,7 @@ public struct OutboundAddressGuard: Sendable {
     /// True when `host` is on the allow-list (the entry itself or a subdomain of it), or there is
     /// no list. An IP literal matches only the same address written as an entry.
     public func isAllowed(host: String) -> Bool {
-        guard !allowedHosts.isEmpty else { return true }
-        let name = Self.normalized(host)
-        if let address = HostAddress(name) {
-            return allowedHosts.contains { HostAddress($0) == address }
-        }
-        return allowedHosts.contains { name == $0 || name.hasSuffix("." + $0) }
+        HostAllowList(allowedHosts).allows(host: host)
     }
 
     /// Resolves `host` and checks it and every address.
@@ -102,10 +97,5 @@ public struct OutboundAddressGuard: Sendable {
         if HostAddress(parsed.host) != nil { _ = try check(host: parsed.host, role: "webhook host") }
     }
 
-    static func normalized(_ host: String) -> String {
-        var name = host.lowercased()
-        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
-        if name.hasSuffix(".") { name.removeLast() }
-        return name
-    }
+    static func normalized(_ host: String) -> String { HostAllowList.normalized(host) }
 }

@@ -247,6 +247,45 @@ struct FetchLocalRepositoryTests {
         return path
     }
 
+    @Test("an allow-list of hosts refuses a repository or a submodule elsewhere, before anything connects")
+    func allowList() async throws {
+        let root = FetchFixtures.temporaryDirectory()
+        defer { FetchFixtures.remove(root) }
+        let list = HostAllowList(["github.com", "Git.Example.org."])
+        #expect(list.allows(host: "github.com") && list.allows(host: "api.GitHub.com"))
+        #expect(list.allows(host: "git.example.org") && !list.allows(host: "evilgithub.com"))
+        #expect(!list.allows(host: "example.org") && HostAllowList().allows(host: "anything.example"))
+        do {
+            // Refused before a name is resolved: this machine reaches no public host.
+            _ = try await RepositoryFetcher.fetch(
+                FetchRequest(repo: "https://gitlab.example/x/y.git", allowedHosts: list), into: "\(root)/remote")
+            Issue.record("fetched a repository whose host is off the list")
+        } catch {
+            #expect(error.code == .hostNotAllowed, "\(error)")
+            #expect(error.message.contains("gitlab.example") && error.message.contains("github.com"), "\(error)")
+        }
+        let sub = try FetchFixtures.makeRepository(in: root, name: "sub")
+        let superproject = try Self.makeSuperproject(
+            in: root, submoduleURL: "https://evil.example/sub.git", commit: sub.second)
+        do {
+            _ = try await RepositoryFetcher.fetch(
+                FetchRequest(repo: superproject, allowLocal: true, submodules: true, allowedHosts: list),
+                into: "\(root)/with")
+            Issue.record("fetched a submodule whose host is off the list")
+        } catch {
+            #expect(error.code == .hostNotAllowed, "\(error)")
+            #expect(error.message.contains("evil.example"), "\(error)")
+        }
+        // The control: without a list the same superproject gets as far as git (which then fails
+        // to reach the made-up host, or is refused by the address check).
+        do {
+            _ = try await RepositoryFetcher.fetch(
+                FetchRequest(repo: superproject, allowLocal: true, submodules: true), into: "\(root)/without")
+        } catch {
+            #expect(error.code != .hostNotAllowed, "\(error)")
+        }
+    }
+
     @Test("submodules: fetched when asked, shallow, and left out otherwise")
     func submodules() async throws {
         let root = FetchFixtures.temporaryDirectory()

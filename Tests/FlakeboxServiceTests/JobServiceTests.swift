@@ -115,7 +115,9 @@ final class ScriptedExecutor: JobExecutor {
         try await jobs.submit(job("quick", #"{"sleep": 50}"#))
         try await jobs.submit(job("long", #"{"sleep": 60000}"#))
         while executor.started.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        await jobs.shutdown(grace: .milliseconds(500))
+        // A grace far above the quick job's 50 ms, so that a loaded machine still sees it finish;
+        // the long one outlasts any grace.
+        await jobs.shutdown(grace: .seconds(5))
         #expect(try await store.job(id: "quick")?.state == .completed)
         let long = try #require(try await store.job(id: "long"))
         #expect(long.state == .inQueue && long.starts == 0, "handed back, its start not counted")

@@ -127,16 +127,18 @@ import Testing
         }
     }
 
-    @Test("twenty submits at once against maxQueued 1 queue exactly one (SQLite store)")
+    @Test("eight submits at once against maxQueued 1 queue exactly one (SQLite store)")
     func concurrentSubmits() async throws {
         let made = key(.init(maxQueued: 1))
         try await withDatabase { database in
             try await database.keys.insert(made.key)
             let (app, _) = makeAuthApp(keys: database.keys, jobs: database.jobs)
-            // AsyncHTTPClient: requests on connections of their own, so they reach the gate at once.
+            // AsyncHTTPClient: requests on connections of their own, so they reach the gate at once;
+            // eight, its connections per host, so that none waits for the pool (a loaded machine's
+            // slow submits made a twentieth time out there).
             try await app.test(.ahc(.http)) { client in
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for _ in 0..<20 {
+                    for _ in 0..<8 {
                         group.addTask {
                             try await client.execute(
                                 uri: "/v2/flakebox/run", method: .post, headers: bearer(made.secret),
@@ -147,7 +149,7 @@ import Testing
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 #expect(statuses.filter { $0 == .ok }.count == 1)
-                #expect(statuses.filter { $0 == .tooManyRequests }.count == 19)
+                #expect(statuses.filter { $0 == .tooManyRequests }.count == 7)
             }
             #expect(try await database.jobs.counts(owner: made.key.id) == [.inQueue: 1])
         }

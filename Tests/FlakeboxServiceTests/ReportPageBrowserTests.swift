@@ -109,7 +109,7 @@ struct ReportPageBrowserTests {
         let png = try await HeadlessChromium.screenshot(reportURL, in: directory)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "\(png.count) bytes")
 
-        #expect(serve.terminate() == 0, "serve exits 0 on SIGTERM: \(serve.stderrTail())")
+        #expect(await serve.terminate() == 0, "serve exits 0 on SIGTERM: \(serve.stderrTail())")
     }
 
     func temporaryDirectory(_ name: String) throws -> String {
@@ -305,7 +305,11 @@ final class ServeUnderTest: Sendable {
     }
 
     /// SIGTERM, then the exit status (SIGKILL after 60 s).
-    func terminate() -> Int32? { process.terminate(grace: 60) }
+    /// Off the cooperative pool: the wait polls with usleep.
+    func terminate() async -> Int32? {
+        let process = self.process
+        return await onOwnThread { process.terminate(grace: 60) }
+    }
 
     func kill() { process.kill() }
 

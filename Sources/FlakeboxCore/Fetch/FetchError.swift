@@ -23,6 +23,8 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Remote input named a host that resolves to loopback, a private, link-local, CGNAT or
         /// unique-local address (`RemoteHostGuard`); nothing connected to it.
         public static let addressRefused = Code(name: "address_refused")
+        /// The host is not on the site's allow-list (`HostAllowList`); nothing connected to it.
+        public static let hostNotAllowed = Code(name: "host_not_allowed")
         /// The repository's host name did not resolve.
         public static let resolveFailed = Code(name: "resolve_failed")
         /// The host could not run git at all (spawn, pipe, temporary directory).

@@ -69,6 +69,7 @@ struct FetchOperation: Sendable {
             gitPath: gitPath, home: home, allowLocal: request.allowLocal,
             deadline: start + request.timeoutSeconds, timeoutSeconds: request.timeoutSeconds, cancelFD: cancelFD,
             watchedDirectory: directory, maxBytes: request.maxBytes)
+        try Self.checkAllowed(url, request.allowedHosts, what: "the repository")
         if request.addressScope == .publicOnly { git.pins = try Self.pins(for: url) }
         do throws(FetchError) {
             let expected: String?
@@ -206,6 +207,7 @@ struct FetchOperation: Sendable {
             let value = String(text[text.index(after: newline)...])
             do throws(FetchError) {
                 try RepositoryURL.validateSubmodule(value, allowLocal: request.allowLocal)
+                try Self.checkAllowed(value, request.allowedHosts, what: "the submodule")
                 if request.addressScope == .publicOnly, let endpoint = RemoteHostGuard.endpoint(of: value),
                     endpoint.https
                 {
@@ -225,6 +227,16 @@ struct FetchOperation: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Refuses a network URL whose host is not on the allow-list (a local path has no host).
+    static func checkAllowed(_ url: String, _ list: HostAllowList, what: String) throws(FetchError) {
+        guard !list.isEmpty, let endpoint = RemoteHostGuard.endpoint(of: url), !list.allows(host: endpoint.host)
+        else { return }
+        throw FetchError(
+            .hostNotAllowed,
+            "\(what)'s host \(RepositoryURL.quoted(endpoint.host)) is not on this site's allow-list "
+                + "(\(list.entries.joined(separator: ", ")))")
+    }
 
     /// Resolves and checks the host `url` names, and pins git to what was checked.
     static func pins(for url: String) throws(FetchError) -> SanitizedGit.Pins {

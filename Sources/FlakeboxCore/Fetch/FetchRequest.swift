@@ -22,12 +22,16 @@ public struct FetchRequest: Sendable, Equatable {
     public var timeoutSeconds: Double
     /// Size limit of the checkout (`.git` included), checked while git runs and after.
     public var maxBytes: UInt64
+    /// The hosts the repository and its submodules may be on (empty: any, the address checks
+    /// still apply).
+    public var allowedHosts: HostAllowList
 
     public init(
         repo: String, ref: String? = nil, allowLocal: Bool = false, submodules: Bool = false,
         timeoutSeconds: Double = 300, maxBytes: UInt64 = 2 << 30, addressScope: AddressScope? = nil,
-        includeWorkingTree: Bool = false
+        includeWorkingTree: Bool = false, allowedHosts: HostAllowList = HostAllowList()
     ) {
+        self.allowedHosts = allowedHosts
         self.includeWorkingTree = includeWorkingTree
         self.addressScope = addressScope ?? (allowLocal ? .any : .publicOnly)
         self.repo = repo

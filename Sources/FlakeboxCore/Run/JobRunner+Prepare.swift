@@ -61,7 +61,8 @@ extension JobRunner {
             fetched = try await RepositoryFetcher.fetch(
                 FetchRequest(
                     repo: input.repo, ref: input.ref, allowLocal: origin == .commandLine, submodules: input.submodules,
-                    includeWorkingTree: origin == .commandLine && options.includeWorkingTree),
+                    includeWorkingTree: origin == .commandLine && options.includeWorkingTree,
+                    allowedHosts: options.allowedHosts),
                 into: checkout)
         } catch {
             throw JobError(.fetchFailed, error.message)

@@ -37,6 +37,8 @@ public struct JobRunner: Sendable {
         /// Only jobs from the command line use it: a checkout one user prepared is never handed
         /// to another's job.
         public var preparedCache: PreparedCheckoutCache?
+        /// The hosts a job's repository and submodules may be on (`flakebox serve --allow-host`).
+        public var allowedHosts = HostAllowList()
 
         public init(
             policies: PolicyStore = .standard(), workRoot: String? = nil, sandbox: Sandbox.Options = .init(),
