@@ -56,8 +56,10 @@ apt_install() {
 }
 
 swift_build() {
-  # Its own scratch path: never shares (or fights over) the developer's .build.
-  swift build -c release --static-swift-stdlib --scratch-path "$root/.build-image" "$@"
+  # Its own scratch path: never shares (or fights over) the developer's .build. The worker only:
+  # the image is RunPod's, and `flakebox serve`'s SQLite and metrics stack stays out of it.
+  swift build -c release --static-swift-stdlib --scratch-path "$root/.build-image" \
+    --disable-default-traits --traits Worker "$@"
 }
 
 cmd_build() {
