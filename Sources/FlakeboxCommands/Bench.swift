@@ -30,7 +30,7 @@ extension Flakebox {
         var baseline: [String] = []
 
         func run() async throws {
-            let store = try PolicyStore.standard()
+            let store = PolicyStore.standard()
             let sandbox = try Sandbox(policy: try store.load(policy))
             var sandboxes = [sandbox]
             if let minimalPolicy {

@@ -60,6 +60,10 @@
             @Flag(help: "Let jobs name local paths as repositories (tests and local development only).")
             var allowLocalRepos = false
 
+            @Option(
+                help: "The service's URL as clients reach it (behind a proxy), for the report links in job statuses.")
+            var publicUrl: String?
+
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
@@ -70,6 +74,14 @@
                 }
                 guard shutdownGrace >= 0, shutdownGrace <= 3600 else {
                     throw ValidationError("--shutdown-grace must be 0…3600 seconds")
+                }
+                if let publicUrl {
+                    guard let url = URL(string: publicUrl), ["http", "https"].contains(url.scheme ?? ""),
+                        url.host?.isEmpty == false, url.query == nil, url.fragment == nil, url.user == nil
+                    else {
+                        throw ValidationError(
+                            "--public-url must be an http(s) URL with a host, no query or credentials")
+                    }
                 }
                 guard !endpointId.isEmpty, endpointId.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) })
                 else { throw ValidationError("--endpoint-id must be letters, digits, - or _") }
@@ -114,6 +126,7 @@
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
                     allowPrivateAddresses: allowPrivateAddresses, allowedHosts: allowHosts)
                 configuration.jobs.workerID = "flakebox-serve"
+                configuration.publicURL = publicUrl
                 ServiceLog.bootstrap()
                 let server = ServiceServer(
                     options: .init(

@@ -15,6 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var allowPrivateAddresses: Bool
     /// When not empty, repository and webhook hosts must be one of these (or a subdomain of one).
     public var allowedHosts: [String]
+    /// The service's address as clients reach it (`https://flakebox.example`, behind a proxy),
+    /// for the report links it hands out; nil: the request's own `Host`, over http.
+    public var publicURL: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String, jobs: JobService.Configuration = .init(),

@@ -86,7 +86,8 @@ public struct ServiceServer: Sendable {
             signer: ReportLinkSigner(secret: reportSecret), metrics: metrics, ledger: StreamLedger(), state: state,
             endpointID: options.endpointID, concurrency: configuration.jobs.concurrency,
             allowLocalRepositories: options.allowLocalRepositories, addressGuard: addressGuard,
-            databaseReachable: { (try? await store.counts(owner: "")) != nil })
+            databaseReachable: { (try? await store.counts(owner: "")) != nil },
+            publicURL: configuration.publicURL.map { String($0.reversed().drop { $0 == "/" }.reversed()) })
         let router = Router(context: ServiceRequestContext.self)
         ServiceRoutes.register(api, on: router)
         let app = Application(

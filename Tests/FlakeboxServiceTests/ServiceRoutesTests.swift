@@ -30,7 +30,7 @@ extension MemoryAPIKeyStore {
     /// Adds a key with this secret.
     func add(id: String, secret: String, scopes: Set<APIKey.Scope> = [.submit, .read]) async throws {
         let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-        try await insert(APIKey(id: id, name: id, secretHash: hash, scopes: scopes, webhookSecret: "whsec_x"))
+        try insert(APIKey(id: id, name: id, secretHash: hash, scopes: scopes, webhookSecret: "whsec_x"))
     }
 }
 
@@ -40,17 +40,19 @@ struct InProcessService {
     let task: Task<Void, any Error>
     let keys: MemoryAPIKeyStore
 
-    static func start() async throws -> InProcessService {
+    static func start(publicURL: String? = nil) async throws -> InProcessService {
         let keys = MemoryAPIKeyStore()
         try await keys.add(id: "key_a", secret: "fbk_a")
         try await keys.add(id: "key_b", secret: "fbk_b")
         try await keys.add(id: "key_admin", secret: "fbk_admin", scopes: [.admin])
         let database = ServiceDatabase(jobs: MemoryJobStore(), keys: keys)
         let port = Mutex<Int?>(nil)
+        var configuration = ServiceConfiguration(
+            host: "127.0.0.1", port: 0, databasePath: "/nonexistent", allowPrivateAddresses: true)
+        configuration.publicURL = publicURL
         let server = ServiceServer(
             options: .init(
-                configuration: ServiceConfiguration(
-                    host: "127.0.0.1", port: 0, databasePath: "/nonexistent", allowPrivateAddresses: true),
+                configuration: configuration,
                 allowLocalRepositories: true),
             database: database, executor: SleepingExecutor(), reportSecret: Array(repeating: 1, count: 32))
         let task = Task { try await server.run { bound in port.withLock { $0 = bound } } }
@@ -91,7 +93,19 @@ struct ServiceRoutesTests {
         #expect(reply.status == 200, "\(reply)")
         #expect(reply.text.contains(#""output": "# + String(decoding: SleepingExecutor.output, as: UTF8.self)))
         #expect(reply.json?["status"] as? String == "COMPLETED")
-        #expect((reply.json?["report_url"] as? String)?.contains("/v2/flakebox/report/") == true)
+        #expect(
+            (reply.json?["report_url"] as? String)?.hasPrefix("http://127.0.0.1:\(service.port)/v2/flakebox/report/")
+                == true, "\(reply)")
+    }
+
+    @Test("behind a proxy, report links carry --public-url, not the request's Host")
+    func publicURL() async throws {
+        let service = try await InProcessService.start(publicURL: "https://flakebox.example/ci/")
+        defer { service.task.cancel() }
+        let reply = try await service.send(.POST, "/v2/flakebox/runsync", json: body("true"), key: "fbk_a")
+        let link = try #require(reply.json?["report_url"] as? String, "\(reply)")
+        #expect(link.hasPrefix("https://flakebox.example/ci/v2/flakebox/report/"), "\(link)")
+        #expect(link.contains("signature="), "\(link)")
     }
 
     @Test("another key's job is a 404 like an unknown one; an admin key sees it")

@@ -30,6 +30,8 @@ struct ServiceAPI: Sendable {
     let addressGuard: OutboundAddressGuard
     /// Tells whether the database answers (readiness).
     let databaseReachable: @Sendable () async -> Bool
+    /// Where clients reach the service (`--public-url`), for report links.
+    var publicURL: String? = nil
 
     /// The job when `key` may see it; 404 for an unknown id and for another key's job alike.
     func job(_ id: String, for key: APIKey) async throws(ServiceError) -> StoredJob {
@@ -57,9 +59,9 @@ struct ServiceAPI: Sendable {
 
     /// An absolute link to a job's report page, signed and expiring.
     func reportURL(_ id: String, request: Request) -> String {
-        let host = request.head.authority ?? "127.0.0.1"
         let query = signer.query(id: id, expires: Date().addingTimeInterval(ReportLinkSigner.lifetime))
-        return "http://\(host)/v2/\(endpointID)/report/\(id)?\(query)"
+        let base = publicURL ?? "http://\(request.head.authority ?? "127.0.0.1")"
+        return "\(base)/v2/\(endpointID)/report/\(id)?\(query)"
     }
 
     static func storeFailure(_ error: JobStoreError) -> ServiceError {
