@@ -33,6 +33,13 @@ struct ServiceRefusalTests {
         let big = "{\"input\": {\"x\": \"" + String(repeating: "a", count: 11 << 20) + "\"}}"
         let tooBig = try await service.send(.POST, "/v2/flakebox/run", json: big, key: key.secret)
         #expect(tooBig.status == 413, "\(tooBig.status)")
+        // /runsync takes up to 20 MB, as RunPod's does: 11 MB is read (and refused as a job),
+        // 21 MB is not read.
+        let readSync = try await service.send(.POST, "/v2/flakebox/runsync", json: big, key: key.secret)
+        #expect(readSync.status == 422, "\(readSync.status)")
+        let bigger = "{\"input\": {\"x\": \"" + String(repeating: "a", count: 21 << 20) + "\"}}"
+        let tooBigSync = try await service.send(.POST, "/v2/flakebox/runsync", json: bigger, key: key.secret)
+        #expect(tooBigSync.status == 413, "\(tooBigSync.status)")
         let other = try await service.send(
             .POST, "/v2/another/run", json: ServiceHarness.text(["input": good]), key: key.secret)
         #expect(other.status == 404)
