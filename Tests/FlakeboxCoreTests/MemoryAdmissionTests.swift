@@ -5,10 +5,10 @@ import Testing
 @Suite("Memory admission: parallelism within what the machine can give")
 struct MemoryAdmissionTests {
     @Test("8 attempts of 2 GiB on 7 GiB available: 3 run at once, their budget within 90% of it")
-    func lowered() {
+    func lowered() throws {
         let admission = MemoryAdmission.admit(parallelism: 8, perAttempt: 2 << 30, available: 7 << 30)
         #expect(admission.parallelism == 3 && admission.requestedParallelism == 8 && admission.reduced)
-        let budget = try! #require(admission.budgetBytes)
+        let budget = try #require(admission.budgetBytes)
         #expect(budget >= 3 * (2 << 30) && budget <= UInt64(Double(7 << 30) * 0.9))
         #expect(admission.note?.contains("parallelism 8 lowered to 3") == true, "\(admission.note ?? "")")
     }

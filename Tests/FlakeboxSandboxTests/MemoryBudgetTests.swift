@@ -10,15 +10,21 @@ import Testing
 struct MemoryBudgetTests {
     static let hog = "python3 -c 'b = bytearray(200 << 20); b[::4096] = b\"x\" * len(b[::4096]); print(\"alive\")'"
 
-    @Test("an attempt killed at the job's budget, below its own limit, is a harness error (host-memory), never oom")
-    func budgetKillIsHarnessError() async throws {
-        let policy = try TestMachine.policy { $0.limits.memory = 512 << 20 }
-        let sandbox = try Sandbox(policy: policy, options: .init(memoryBudgetBytes: 96 << 20))
+    /// The hog under its own `limit` in a sandbox whose attempts share `budget`; nil (said why)
+    /// when cgroups do not work here.
+    static func hog(limit: UInt64, budget: UInt64) async throws -> AttemptResult? {
+        let policy = try TestMachine.policy { $0.limits.memory = limit }
+        let sandbox = try Sandbox(policy: policy, options: .init(memoryBudgetBytes: budget))
         guard sandbox.isolation.cgroupsUsable else {
             print("[flakebox tests] memory budget skipped: cgroups are not usable here")
-            return
+            return nil
         }
-        let result = try await sandbox.sh(Self.hog)
+        return try await sandbox.sh(hog)
+    }
+
+    @Test("an attempt killed at the job's budget, below its own limit, is a harness error (host-memory), never oom")
+    func budgetKillIsHarnessError() async throws {
+        guard let result = try await Self.hog(limit: 512 << 20, budget: 96 << 20) else { return }
         #expect(result.status == .sandboxError, "\(result.summary)")
         #expect(result.setupFailure?.stage == "host-memory", "\(result.summary)")
         #expect(!result.out.contains("alive"), "\(result.summary)")
@@ -26,13 +32,7 @@ struct MemoryBudgetTests {
 
     @Test("the control: the same hog over its own limit is oom")
     func ownLimitIsOOM() async throws {
-        let policy = try TestMachine.policy { $0.limits.memory = 96 << 20 }
-        let sandbox = try Sandbox(policy: policy, options: .init(memoryBudgetBytes: 512 << 20))
-        guard sandbox.isolation.cgroupsUsable else {
-            print("[flakebox tests] memory budget skipped: cgroups are not usable here")
-            return
-        }
-        let result = try await sandbox.sh(Self.hog)
+        guard let result = try await Self.hog(limit: 96 << 20, budget: 512 << 20) else { return }
         #expect(result.status == .oom, "\(result.summary)")
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CFlakeboxSpawn
 import FlakeboxSandbox
 import FlakeboxTestSupport
 import Foundation
@@ -317,7 +318,8 @@ final class ServeUnderTest: Sendable {
 }
 
 /// A child process with stdout and stderr in files, spawned with an empty signal mask and default
-/// dispositions: a child of a Swift concurrency thread would otherwise inherit SIGTERM blocked.
+/// dispositions (`fb_spawn`): a child of a Swift concurrency thread would otherwise inherit SIGTERM
+/// blocked.
 final class LoggedChildProcess: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var message: String
@@ -331,30 +333,24 @@ final class LoggedChildProcess: Sendable {
     init(_ arguments: [String], logs: String, name: String) throws {
         stdoutPath = "\(logs)/\(name).stdout"
         stderrPath = "\(logs)/\(name).stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = arguments.map { strdup($0) } + [nil]
+        // The project's one spawn (fb_spawn): a clean signal state and exactly these descriptors.
+        let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let output = open(stdoutPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let errors = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { for fd in [input, output, errors] where fd >= 0 { close(fd) } }
+        guard input >= 0, output >= 0, errors >= 0 else {
+            throw Failure(message: "open \(stdoutPath): \(String(cString: strerror(errno)))")
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer {
             for pointer in argv { free(pointer) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = [input, output, errors].withUnsafeBufferPointer {
+            fb_spawn(&pid, arguments[0], &argv, environ, $0.baseAddress, 3)
+        }
         guard result == 0 else {
-            throw Failure(message: "posix_spawn \(arguments[0]): \(String(cString: strerror(result)))")
+            throw Failure(message: "spawn \(arguments[0]): \(String(cString: strerror(result)))")
         }
         self.pid = pid
     }

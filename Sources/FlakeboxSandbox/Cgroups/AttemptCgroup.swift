@@ -183,7 +183,8 @@ public final class AttemptCgroup: Sendable {
         if let memory = directory(for: .memory) {
             statistics.peakMemoryBytes = number(memory, "memory.max_usage_in_bytes")
             statistics.oomKills = keyed(memory, "memory.oom_control", "oom_kill").map { Int($0) }
-            statistics.memoryLimitHits = limitHitsV1(memory)
+            // Only a kill asks whose limit it was: four more reads an attempt otherwise.
+            if statistics.oomKills ?? 0 > 0 { statistics.memoryLimitHits = limitHitsV1(memory) }
         }
         if let cpuacct = directory(for: .cpuacct) {
             statistics.cpuTimeNanoseconds = number(cpuacct, "cpuacct.usage")
@@ -210,10 +211,10 @@ public final class AttemptCgroup: Sendable {
                 statistics.peakMemoryBytes = sampledPeak.withLock { $0 }
                 statistics.peakMemoryIsSampled = true
             }
-            statistics.oomKills = keyed(directory, "memory.events", "oom_kill").map { Int($0) }
-            if let max = keyed(directory, "memory.events", "max"), let oom = keyed(directory, "memory.events", "oom") {
-                statistics.memoryLimitHits = Int(max + oom)
-            }
+            // One read of memory.events for the kills and whose limit they came from.
+            let events = CgroupFileSystem.readIfPresent(directory + "/memory.events").map(CgroupFileSystem.keyedValues)
+            statistics.oomKills = events?["oom_kill"].map { Int($0) }
+            if let max = events?["max"], let oom = events?["oom"] { statistics.memoryLimitHits = Int(max + oom) }
         }
         statistics.cpuTimeNanoseconds = keyed(directory, "cpu.stat", "usage_usec").map { $0 * 1000 }
         if controllers.contains(.cpu) {
