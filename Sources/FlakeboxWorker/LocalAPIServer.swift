@@ -160,25 +160,8 @@ struct Replies: Sendable {
         guard let job = try? await service.job(id: id) else {
             return Self.json(Self.finalShape(id: id, status: "FAILED", error: "Job ID not found"))
         }
-        var reply = JSONText()
-        reply.add("id", string: id)
-        reply.add("status", string: job.state.rawValue)
-        switch job.state {
-        case .inQueue, .cancelled:
-            break
-        case .inProgress:
-            if let progress = await service.progress(of: id) {
-                reply.add("output", json: progress.json)
-            }
-        case .completed, .failed, .timedOut:
-            if let output = job.output { reply.add("output", json: output) }
-            if let error = job.error { reply.add("error", string: error) }
-            if let delay = job.delayTimeMs, let execution = job.executionTimeMs {
-                reply.add("delayTime", number: delay)
-                reply.add("executionTime", number: execution)
-            }
-        }
-        return Self.json(reply.bytes)
+        let progress = job.state == .inProgress ? await service.progress(of: id) : nil
+        return Self.json(JobStatusReply(job: job, progress: progress).bytes)
     }
 
     func cancel(_ id: String) async -> Response {

@@ -1,18 +1,24 @@
 import FlakeboxCore
-import FlakeboxJobs
 import Foundation
 
 /// RunPod's `/status` shape: `{"id", "status", "delayTime"?, "executionTime"?, "output"?, "error"?,
 /// "retries"?}`, plus flakebox's `report_url` for a final job with a summary. A completed job's
-/// `output` is the stored summary's bytes as they are.
-struct JobStatusReply {
-    var job: StoredJob
+/// `output` is the stored summary's bytes as they are. The worker's local API and `flakebox serve`
+/// answer with it alike.
+public struct JobStatusReply: Sendable {
+    public var job: StoredJob
     /// The live progress of a job in progress (`JobProgress.json`).
-    var progress: JobProgress?
+    public var progress: JobProgress?
     /// A signed link to the job's report page, for a final job with a summary.
-    var reportURL: String?
+    public var reportURL: String?
 
-    var bytes: [UInt8] {
+    public init(job: StoredJob, progress: JobProgress? = nil, reportURL: String? = nil) {
+        self.job = job
+        self.progress = progress
+        self.reportURL = reportURL
+    }
+
+    public var bytes: [UInt8] {
         var reply = JSONText()
         reply.add("id", string: job.id)
         reply.add("status", string: job.state.rawValue)
@@ -31,7 +37,4 @@ struct JobStatusReply {
         if let reportURL { reply.add("report_url", string: reportURL) }
         return reply.bytes
     }
-
-    /// The shape RunPod's `/runsync` gives for a job not final in time: `{"id", "status"}`.
-    static func pending(_ job: StoredJob) -> [UInt8] { ServiceReply.idAndStatus(job.id, job.state) }
 }
