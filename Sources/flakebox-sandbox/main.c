@@ -300,6 +300,7 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
     if (plan->net_guard && pipe2(chan, O_CLOEXEC)) return fb_fail("netguard-pipe", errno), 1;
     /* With the net guard the child shares our descriptor table until its execve, so that the
      * seccomp listener it creates is ours without pidfd_getfd (see netguard.h). */
+    plan->launcher_pid = getpid();
     pid_t pid =
         plan->net_guard ? (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
     if (pid < 0) return fb_fail("fork", errno), 1;

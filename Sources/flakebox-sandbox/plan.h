@@ -98,13 +98,14 @@ struct fb_plan {
     uint64_t noise_io_bytes;
 
     /* channels */
-    int report_fd;   /* status records; -1: human-readable lines on stderr */
-    int lifeline_fd; /* POLLHUP = the supervisor is gone */
-    int seccomp_fd;  /* raw struct sock_filter[] */
-    int artifact_fd; /* files the test left behind, read after it exits */
-    int hold_fd;     /* a pre-spawned launcher waits here for the rest of its arguments */
-    int guard_fd;    /* minimal tier, net guard: the worker hands its listener over this socket */
-    int egress_fd;   /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
+    int report_fd;      /* status records; -1: human-readable lines on stderr */
+    int lifeline_fd;    /* POLLHUP = the supervisor is gone */
+    int seccomp_fd;     /* raw struct sock_filter[] */
+    int artifact_fd;    /* files the test left behind, read after it exits */
+    int hold_fd;        /* a pre-spawned launcher waits here for the rest of its arguments */
+    int guard_fd;       /* minimal tier, net guard: the worker hands its listener over this socket */
+    int egress_fd;      /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
+    pid_t launcher_pid; /* minimal tier: the launcher, whose death kills the worker */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;
     unsigned char *bpf;

@@ -410,6 +410,14 @@ static void exec_command(char **argv, char **env) {
 int fb_worker_exec(struct fb_plan *plan, int nested) {
     fb_reset_signals();
     if (setsid() < 0) return fb_fail("setsid", errno), 127;
+    /* Minimal tier: the worker dies with its launcher. Under the net guard it shares the
+     * launcher's descriptor table, so it holds the notification listener itself: were the
+     * launcher killed while the worker waits on a notified call (its execve's path), nothing
+     * would ever answer and the worker would wait forever, an orphan. */
+    if (!nested && plan->launcher_pid > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) return fb_fail("pdeathsig", errno), 127;
+        if (getppid() != plan->launcher_pid) return 127;
+    }
     if (nested) {
         /* The nested user namespace makes every mount above MNT_LOCKED (no umount to uncover
          * /proc/sys), and the test runs as an ordinary uid that owns the workspace. */
