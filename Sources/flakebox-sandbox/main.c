@@ -8,7 +8,9 @@
  * for the sequence and the reasons behind each step.
  */
 #include "artifact.h"
+#include "commit.h"
 #include "egress.h"
+#include "fdpass.h"
 #include "landlock.h"
 #include "netguard.h"
 #include "noise.h"
@@ -196,24 +198,29 @@ static void kill_namespace(pid_t init) {
     kill(init, SIGKILL);
 }
 
-/* The listening socket PID 1 made in the sandbox's network namespace, or -1. */
-static int receive_listener(int fd) {
+/* --overlay-commit, after PID 1 ended: a setup that reached its workspace limit is a setup
+ * error (whatever it exited with: it may have swallowed ENOSPC); one that passed has its upper
+ * applied to the checkout. Returns -1 when that failed (reported). */
+static int commit_setup(const struct fb_mount *m, int sock) {
     char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t r;
-    while ((r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    int upper = fb_receive_fd(sock, MSG_DONTWAIT, &byte);
+    if (upper < 0) return 0; /* PID 1 failed before the overlay and said why */
+    char passed = 0;
+    fb_receive_fd(sock, MSG_DONTWAIT, &passed);
+    int r = 0;
+    if (fb_commit_limit_reached(upper)) {
+        fb_fail("workspace-limit", ENOSPC);
+        r = -1;
+    } else if (passed == 'c') {
+        int lower = open(m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (lower < 0 || fb_commit_upper(upper, lower)) {
+            fb_fail("workspace-commit", errno);
+            r = -1;
+        }
+        if (lower >= 0) close(lower);
     }
-    struct cmsghdr *c = r == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
-    int listener;
-    memcpy(&listener, CMSG_DATA(c), sizeof listener);
-    return listener;
+    close(upper);
+    return r;
 }
 
 static int run_namespaced(struct fb_plan *plan, int sigfd) {
@@ -227,6 +234,15 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
         /* The proxy's connection children come back to us to be reaped when it is killed. */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+    int commit[2] = {-1, -1};
+    const struct fb_mount *committed = NULL;
+    for (size_t k = 0; k < plan->n_mounts; k++)
+        if (plan->mounts[k].commit) committed = &plan->mounts[k];
+    if (committed) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, commit))
+            return fb_fail("commit-pair", errno), 1;
+        plan->commit_fd = commit[1];
+    }
     unsigned long flags =
         CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
     if (plan->unshare_net) flags |= CLONE_NEWNET;
@@ -236,10 +252,12 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     if (pid == 0) {
         close(go[1]);
         if (egress[0] >= 0) close(egress[0]);
+        if (commit[0] >= 0) close(commit[0]);
         _exit(fb_sandbox_init(plan, go[0]));
     }
     close(go[0]);
     if (egress[1] >= 0) close(egress[1]);
+    if (commit[1] >= 0) close(commit[1]);
     fb_report_init_pid(pid);
     /* Moving a task between v1 cgroups costs about half a millisecond per hierarchy (an RCU
      * grace period); the child builds its root meanwhile and waits for the go byte only before
@@ -253,7 +271,8 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
      * child that failed before handing its listener out has reported why; it ends on its own. */
     pid_t proxy = -1;
     if (egress[0] >= 0) {
-        int listener = receive_listener(egress[0]);
+        char byte;
+        int listener = fb_receive_fd(egress[0], 0, &byte);
         close(egress[0]);
         if (listener >= 0) {
             proxy = fb_egress_start(listener, plan->egress_allow_private);
@@ -276,6 +295,11 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
         /* The proxy, then its connection children (reparented to us); all were killed. */
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
         }
+    }
+    if (committed) {
+        /* Every process of the sandbox is gone; what PID 1 handed out is still queued. */
+        if (status != -1 && commit_setup(committed, commit[0])) status = -1;
+        close(commit[0]);
     }
     if (status == -1) return 1;
     if (WIFEXITED(status)) return WEXITSTATUS(status);

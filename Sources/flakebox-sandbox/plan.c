@@ -41,6 +41,8 @@ static const char usage[] =
     "  --ro-bind SRC DEST        read-only nosuid nodev bind\n"
     "  --bind SRC DEST           read-write bind\n"
     "  --overlay LOWER DEST SIZE INODES   copy-on-write overlay of LOWER, upper on a private tmpfs\n"
+    "  --overlay-commit LOWER DEST SIZE INODES   the same, its upper applied to LOWER if the command exits "
+    "0\n"
     "  --tmpfs DEST SIZE INODES\n"
     "  --proc DEST | --dev DEST SHM_SIZE | --dir DEST\n"
     "  --symlink TARGET DEST | --file CONTENT DEST\n"
@@ -202,6 +204,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->hold_fd = -1;
     plan->guard_fd = -1;
     plan->egress_fd = -1;
+    plan->commit_fd = -1;
     plan->inner_uid = 1000;
     plan->inner_gid = 1000;
     plan->oom_score_adj = 1000;
@@ -306,10 +309,15 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             m->source = argv[++i];
             m->dest = argv[++i];
             if (check_dest(m->dest)) return -1;
-        } else if (strcmp(a, "--overlay") == 0) {
+        } else if (strcmp(a, "--overlay") == 0 || strcmp(a, "--overlay-commit") == 0) {
             NEED(4);
+            int commit = a[9] == '-';
+            /* One committed overlay at most: its upper is the one PID 1 hands out. */
+            for (size_t k = 0; commit && k < plan->n_mounts; k++)
+                if (plan->mounts[k].commit) goto bad;
             struct fb_mount *m = add_mount(plan, FB_MOUNT_OVERLAY);
             if (!m) return -1;
+            m->commit = commit;
             m->source = argv[++i];
             m->dest = argv[++i];
             if (check_dest(m->dest) || parse_u64(argv[++i], &m->size) || parse_u64(argv[++i], &m->inodes))

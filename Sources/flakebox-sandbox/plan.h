@@ -28,6 +28,7 @@ struct fb_mount {
     uint64_t size;      /* tmpfs / dev-shm / overlay-scratch bytes */
     uint64_t inodes;    /* tmpfs nr_inodes */
     int source_fd;      /* O_PATH fd opened before any mount, so staging cannot shadow it */
+    int commit;         /* overlay: its upper is applied to the lower after a command that exited 0 */
 };
 
 struct fb_landlock_path {
@@ -105,6 +106,7 @@ struct fb_plan {
     int hold_fd;        /* a pre-spawned launcher waits here for the rest of its arguments */
     int guard_fd;       /* minimal tier, net guard: the worker hands its listener over this socket */
     int egress_fd;      /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
+    int commit_fd;      /* --overlay-commit: PID 1 hands the upper out here, then 'c' if the command passed */
     pid_t launcher_pid; /* minimal tier: the launcher, whose death kills the worker */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;

@@ -6,6 +6,7 @@
 #include "setup.h"
 
 #include "artifact.h"
+#include "fdpass.h"
 #include "landlock.h"
 #include "netguard.h"
 #include "noise.h"
@@ -196,7 +197,19 @@ static int mount_tmpfs(const char *target, const char *mode, uint64_t size, uint
 /* Upper and work directories live on a tmpfs of their own, so a test that fills the workspace
  * hits that tmpfs's size (ENOSPC) and never the host disk. The scratch mount is detached after
  * pivot_root; overlayfs keeps its own reference to it. */
-static int mount_overlay(const struct fb_mount *m, const char *target, size_t index) {
+/* --overlay-commit: the upper goes to the helper now, while its path still resolves; the
+ * helper applies it to the checkout once the command has passed and every process is gone. */
+static int hand_out_upper(struct fb_plan *plan, const char *upper) {
+    int fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return fb_fail("overlay-upper", errno), -1;
+    int r = fb_send_fd(plan->commit_fd, fd, 'u');
+    int saved = errno;
+    close(fd);
+    if (r) return fb_fail("overlay-hand-out", saved), -1;
+    return 0;
+}
+
+static int mount_overlay(struct fb_plan *plan, const struct fb_mount *m, const char *target, size_t index) {
     char scratch[128], upper[160], work[160];
     snprintf(scratch, sizeof scratch, STAGE "/.fb-scratch-%zu", index);
     if (mount_tmpfs(scratch, "0755", m->size, m->inodes, MS_NOSUID | MS_NODEV, "overlay-scratch")) return -1;
@@ -211,6 +224,7 @@ static int mount_overlay(const struct fb_mount *m, const char *target, size_t in
     snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s,userxattr", m->source_fd,
              upper, work);
     if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, opts)) return fb_fail("overlay", errno), -1;
+    if (m->commit && hand_out_upper(plan, upper)) return -1;
     return 0;
 }
 
@@ -315,7 +329,7 @@ static int build_root(struct fb_plan *plan) {
             r = mount_bind(m, target, 0);
             break;
         case FB_MOUNT_OVERLAY:
-            r = mount_overlay(m, target, overlays++);
+            r = mount_overlay(plan, m, target, overlays++);
             break;
         case FB_MOUNT_TMPFS:
             r = mount_tmpfs(target, "1777", m->size, m->inodes, MS_NOSUID | MS_NODEV, "tmpfs");
@@ -451,11 +465,18 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
     return 127;
 }
 
-/* Closes every descriptor from 3 up except `a` and `b` (either may be -1). */
-static void close_all_but(int a, int b) {
-    int keep[2] = {a < b ? a : b, a < b ? b : a};
+/* Closes every descriptor from 3 up except `a`, `b` and `c` (any may be -1). */
+static void close_all_but(int a, int b, int c) {
+    int keep[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                int t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
     unsigned int from = 3;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (keep[k] < (int)from) continue;
         if ((unsigned int)keep[k] > from) close_range(from, (unsigned int)keep[k] - 1, 0);
         from = (unsigned int)keep[k] + 1;
@@ -472,21 +493,7 @@ static int hand_out_egress_listener(struct fb_plan *plan) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)plan->egress_port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 64)) return fb_fail("egress-listen", errno), -1;
-    char byte = 'l';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &s, sizeof s);
-    if (sendmsg(plan->egress_fd, &msg, MSG_NOSIGNAL) != 1) return fb_fail("egress-hand-out", errno), -1;
+    if (fb_send_fd(plan->egress_fd, s, 'l')) return fb_fail("egress-hand-out", errno), -1;
     close(s);
     close(plan->egress_fd);
     plan->egress_fd = -1;
@@ -524,7 +531,7 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     /* The reaper: nothing to read in its memory, no capabilities, no descriptors but the
      * report and artifact pipes. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    close_all_but(plan->report_fd, plan->artifact_fd);
+    close_all_but(plan->report_fd, plan->artifact_fd, plan->commit_fd);
     fb_drop_capabilities();
     for (;;) {
         int status;
@@ -532,6 +539,9 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
         if (w == worker) {
             fb_collect_artifacts(plan);
             fb_report_exit(status);
+            /* The helper applies setup's writes only after a command that passed. */
+            if (plan->commit_fd >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                fb_send_fd(plan->commit_fd, -1, 'c');
             return 0;
         }
         if (w < 0 && errno == ECHILD) return 1;

@@ -2,6 +2,9 @@ import FlakeboxSandbox
 import Foundation
 
 extension JobRunner {
+    /// The launcher's stage for a setup that filled its workspace's tmpfs (commit.h).
+    static let workspaceLimitStage = "workspace-limit"
+
     /// Fetch once, prepare once: the checkout every attempt overlays, and what setup found.
     func prepare(_ input: JobInput, origin: JobInput.Origin, in directory: String) async throws(JobError)
         -> Prepared
@@ -101,11 +104,20 @@ extension JobRunner {
             let log = result.stdout.text + result.stderr.text
             report = SetupReport(
                 command: step.description, durationSeconds: (ContinuousClock.now - setupStarted).seconds,
-                logTail: String(log.suffix(4000)))
+                logTail: String(log.suffix(4000)), writeLimit: Self.setupWriteLimit(setupSandbox))
             guard result.status == .passed else {
-                let why =
-                    result.setupFailure.map { "sandbox error at \($0)" } ?? "\(result.status)"
-                    + (result.exitCode.map { " with exit code \($0)" } ?? "")
+                let why: String
+                if result.setupFailure?.stage == Self.workspaceLimitStage {
+                    // The repository's doing, not the harness's: its setup filled the room it had.
+                    let fs = setupSandbox.policy.filesystem
+                    why =
+                        "wrote past its workspace limit (\(SummaryFormat.bytes(fs.workspaceSize)), \(fs.inodes) inodes"
+                        + " in the setup policy): nothing it wrote was kept"
+                } else {
+                    why =
+                        result.setupFailure.map { "sandbox error at \($0)" } ?? "\(result.status)"
+                        + (result.exitCode.map { " with exit code \($0)" } ?? "")
+                }
                 throw JobError(.setupFailed, "setup (\(step.description)) \(why)", logTail: String(log.suffix(4000)))
             }
             found = SetupStep.Findings(parsing: result.stdout.text)
@@ -126,6 +138,16 @@ extension JobRunner {
                     bytes: 0)
             }
         ).admitted(admission)
+    }
+
+    /// What bounded setup's writes: at the full tier an overlay whose upper is a tmpfs of the
+    /// setup policy's size; below it the checkout itself, bounded by nothing but the disk.
+    static func setupWriteLimit(_ sandbox: Sandbox) -> String {
+        let fs = sandbox.policy.filesystem
+        guard sandbox.tier == .full else {
+            return "none at the \(sandbox.tier) tier: setup writes into the checkout in place (no overlay)"
+        }
+        return "\(SummaryFormat.bytes(fs.workspaceSize)), \(fs.inodes) inodes (held in memory until setup passes)"
     }
 
     /// Whether `checkout/.venv` is a virtual environment, judged without following any link the

@@ -142,11 +142,14 @@ public struct JobSummary: Sendable, Equatable, Codable {
         public var command: String
         public var durationSeconds: Double
         public var logTail: String
+        /// Where setup's writes were bounded (`4 GiB, 262144 inodes`), or why they were not.
+        public var writeLimit: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case command
             case durationSeconds = "duration_s"
             case logTail = "log_tail"
+            case writeLimit = "write_limit"
         }
     }
 

@@ -196,7 +196,7 @@ struct SummaryContext {
             let start = OutputExcerpt.sequenceStart(bytes[...], bytes.count - min(bytes.count, limits.setupLogBytes))
             return JobSummary.Setup(
                 command: setup.command, durationSeconds: SummaryFormat.seconds(setup.durationSeconds),
-                logTail: LossyUTF8.string(bytes[start...]))
+                logTail: LossyUTF8.string(bytes[start...]), writeLimit: setup.writeLimit)
         }
         let timings = input.timings
         var summary = JobSummary(

@@ -172,8 +172,11 @@ struct HelperArguments: Sendable {
         } else {
             for pattern in request.artifacts { args += ["--artifact", pattern] }
             let fs = policy.filesystem
-            if tier == .full && request.workspaceMode == .overlay {
-                args += ["--overlay", workspaceSource, fs.workspace, "\(fs.workspaceSize)", "\(fs.inodes)"]
+            if tier == .full {
+                // A writable checkout (setup) is an overlay too, its upper within the policy's
+                // size and inode limits, applied to the checkout after a setup that passed.
+                let mode = request.workspaceMode == .overlay ? "--overlay" : "--overlay-commit"
+                args += [mode, workspaceSource, fs.workspace, "\(fs.workspaceSize)", "\(fs.inodes)"]
             } else {
                 args += ["--bind", workspaceSource, fs.workspace]
             }
