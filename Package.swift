@@ -137,7 +137,7 @@ let package = Package(
         // files in an ordinary build (the committed corpora, in the tests).
         .executableTarget(
             name: "flakebox-fuzz",
-            dependencies: ["FlakeboxCore", "FlakeboxSandbox"],
+            dependencies: ["FlakeboxCore", "FlakeboxSandbox", "FlakeboxJobs"],
             swiftSettings: swiftSettings
         ),
         // What more than one test target uses (a git repository made for a test).
@@ -188,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlakeboxSandboxTests",
-            dependencies: ["FlakeboxSandbox", "flakebox-sandbox", "flakebox"],
+            dependencies: ["FlakeboxSandbox", "FlakeboxTestSupport", "flakebox-sandbox", "flakebox"],
             swiftSettings: swiftSettings
         ),
     ]

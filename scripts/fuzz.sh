@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer over the parsers that read hostile bytes (JUnit XML, job JSON, policies, seccomp
-# profiles), each for FUZZ_SECONDS (default 20), starting from the corpora committed under
+# profiles, the worker's job-take replies and /run bodies), each for FUZZ_SECONDS (default 20), starting from the corpora committed under
 # Tests/Fuzz/corpus. New inputs go to a temporary directory: `scripts/fuzz.sh --merge` folds
 # them into the committed corpora instead. A crash, a timeout or an out-of-memory fails the
 # script and prints the input that caused it; `flakebox-fuzz TARGET FILE` (an ordinary build)
@@ -19,7 +19,7 @@ fuzzer=$(swift build --product flakebox-fuzz --build-path .build-fuzz --show-bin
 work=$(mktemp -d /tmp/flakebox-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
-for target in junit job policy seccomp; do
+for target in junit job policy seccomp request; do
   corpus=Tests/Fuzz/corpus/$target
   mkdir -p "$work/$target"
   echo "== fuzz $target: ${seconds} s from $(ls "$corpus" | wc -l) committed inputs"

@@ -1,3 +1,4 @@
+import FlakeboxJobs
 import Foundation
 
 /// The job-take long-poll (docs/RUNPOD_PROTOCOL.md §5), with the SDK's answers to each reply, except

@@ -10,7 +10,9 @@ struct FuzzCorpusTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus").path
 
-    @Test("each parser reads its whole corpus without a crash", arguments: ["junit", "job", "policy", "seccomp"])
+    @Test(
+        "each parser reads its whole corpus without a crash",
+        arguments: ["junit", "job", "policy", "seccomp", "request"])
     func replay(target: String) async throws {
         let fuzz = HelperLocator.executableDirectory().appendingPathComponent("flakebox-fuzz").path
         try #require(FileManager.default.isExecutableFile(atPath: fuzz), "flakebox-fuzz is built beside the tests")

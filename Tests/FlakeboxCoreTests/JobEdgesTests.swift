@@ -70,4 +70,57 @@ struct JobEdgesTests {
         // The link itself is never followed: both are taken for a venv, whatever the host has.
         #expect(seen[0].contains("venv=/"), "\(seen)")
     }
+
+    @Test(
+        "a requirements line ./evilpkg whose in-tree build backend probes the host reaches none of it",
+        .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+    func hostileBuildBackend() async throws {
+        let listener = try LoopbackListener()
+        defer { listener.close() }
+        let abstract = try AbstractListener()
+        // pip runs the package's own backend (backend-path) to ask what it needs to build: code
+        // of the repository's, in setup, before anything is installed.
+        let backend = """
+            import socket, sys
+            def probe():
+                out = []
+                for name, addr in (("loopback", ("127.0.0.1", \(listener.port))), ("metadata", ("169.254.169.254", 80))):
+                    s = socket.socket(); s.settimeout(3)
+                    try: s.connect(addr); out.append(name + "=reached")
+                    except OSError as e: out.append(name + "=refused")
+                u = socket.socket(socket.AF_UNIX)
+                try: u.connect("\\0\(abstract.name)"); out.append("abstract=reached")
+                except OSError: out.append("abstract=refused")
+                tcp = open("/proc/net/tcp").read()
+                out.append("listing=" + ("seen" if ":%04X " % \(listener.port) in tcp else "hidden"))
+                sys.stderr.write("PROBE " + " ".join(out) + "\\n")
+                sys.exit(1)
+            def get_requires_for_build_wheel(config_settings=None): probe()
+            def build_wheel(wheel_directory, config_settings=None, metadata_directory=None): probe()
+            """
+        let repo = try TestRepository(files: [
+            "requirements.txt": "./evilpkg\n",
+            "evilpkg/pyproject.toml": """
+            [build-system]
+            requires = []
+            build-backend = "backend"
+            backend-path = ["."]
+            """,
+            "evilpkg/backend.py": backend,
+        ])
+        do {
+            _ = try await JobRunner().run(
+                JobInput(repo: repo.path, testCommand: "true", runs: 1), origin: .commandLine)
+            Issue.record("the hostile backend's setup passed")
+        } catch {
+            let log = error.logTail ?? ""
+            #expect(error.code == .setupFailed, "\(error)")
+            let line =
+                log.split(separator: "\n").first { $0.contains("PROBE ") }.map(String.init) ?? "no probe line: \(log)"
+            for expected in ["loopback=refused", "metadata=refused", "abstract=refused", "listing=hidden"] {
+                #expect(line.contains(expected), "\(expected): \(line)")
+            }
+        }
+        #expect(!listener.hasPendingConnection(within: 0.5), "the host's loopback listener was reached")
+    }
 }

@@ -1,4 +1,5 @@
 import FlakeboxSandbox
+import FlakeboxTestSupport
 import Foundation
 import Testing
 
@@ -155,28 +156,4 @@ struct EgressProxyTests {
                 && !["flakebox-sandbo", "flakebox-egress"].contains(comm(parent(Substring(pid))))
         }
     }
-}
-
-/// A listening unix socket in the abstract namespace of the host's network namespace.
-final class AbstractListener {
-    let fd: Int32
-    let name = "flakebox-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-    init() throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(name.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw[0] = 0
-            for (k, byte) in bytes.enumerated() { raw[k + 1] = byte }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + bytes.count)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0, listen(fd, 4) == 0 else { throw SandboxError(.system, "abstract listen: \(errno)") }
-    }
-
-    deinit { close(fd) }
 }
