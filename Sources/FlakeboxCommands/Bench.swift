@@ -34,7 +34,10 @@ extension Flakebox {
             let sandbox = try Sandbox(policy: try store.load(policy))
             var sandboxes = [sandbox]
             if let minimalPolicy {
-                sandboxes.append(try Sandbox(policy: try store.load(minimalPolicy), options: .init(tier: .minimal)))
+                // As a job runs them: its checkout does not change, so the next copy is made ahead.
+                var options = Sandbox.Options(tier: .minimal)
+                options.frozenWorkspaces = true
+                sandboxes.append(try Sandbox(policy: try store.load(minimalPolicy), options: options))
             }
             var rows: [(name: String, run: () async -> String?)] = []
             for line in baseline {

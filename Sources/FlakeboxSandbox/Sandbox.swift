@@ -25,6 +25,10 @@ public final class Sandbox: Sendable {
         /// What all of this sandbox's attempts together may use (a job's memory budget, set on
         /// their parent cgroup); nil: only each attempt's own limit.
         public var memoryBudgetBytes: UInt64?
+        /// The workspaces this sandbox's attempts overlay do not change between attempts (a job's
+        /// prepared checkout): below the full tier the next attempt's copy is made while the
+        /// current one runs.
+        public var frozenWorkspaces = false
 
         public init(
             identity: SandboxIdentity = .current(), scratchDirectory: String? = nil, tier: IsolationTier? = nil,
@@ -53,6 +57,8 @@ public final class Sandbox: Sendable {
     let cgroups: CgroupPool?
     let helperArguments: HelperArguments
     let warm = WarmLaunchers()
+    /// Below the full tier: attempt scratches made ahead, and used ones removed off the path.
+    let prepared = PreparedScratches()
     let etc: CuratedEtc?
     private let counter = Atomic<Int>(0)
     /// This sandbox's number in the process (names its scratch and cgroup directories).
@@ -152,6 +158,7 @@ public final class Sandbox: Sendable {
 
     deinit {
         warm.drain { cgroups?.retire($0) }
+        prepared.drain()
         try? cgroups?.manager.shutdown()
         // Only when empty: other sandboxes of this process may share the directory.
         rmdir(scratchRoot)
@@ -274,71 +281,27 @@ public final class Sandbox: Sendable {
         }
         defer { if let cgroup { cgroups?.retire(cgroup) } }
 
-        // Minimal tier, root supervisor: a uid of the attempt's own (see AttemptSlots).
-        var slot: Int?
-        // (Not for a writable checkout, which belongs to the sandbox identity.)
-        if tier == .minimal && request.workspaceMode == .overlay && options.identity.dropsPrivileges
-            && isolation.has(IsolationReport.slotUIDs)
-        {
-            slot = AttemptSlots.take()
-        }
-        defer { if let slot { AttemptSlots.release(slot) } }
-        let owner = slot.map { AttemptSlots.uid($0) }
-        var source = request.workspace
-        var privateTemp: String?
-        var scratch: String?
-        if tier != .full || request.workspaceMode == .writable {
-            if request.workspaceMode == .overlay {
-                let dir = "\(scratchRoot)/\(name)"
-                scratch = dir
-                do throws(SandboxError) {
-                    try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
-                    source = "\(dir)/workspace"
-                    // Only the attempt's uid may enter its directory.
-                    try WorkspaceFiles.copyTree(request.workspace, to: source, uid: owner, gid: owner)
-                    if tier == .minimal {
-                        privateTemp = "\(dir)/tmp"
-                        try WorkspaceFiles.makeDirectory(
-                            privateTemp!, uid: owner ?? options.identity.uid, gid: owner ?? options.identity.gid,
-                            mode: 0o700)
-                    }
-                    if let owner {
-                        if lchown(dir, owner, owner) != 0 || chmod(dir, 0o700) != 0 {
-                            throw SandboxError.system("chown \(dir)", errno)
-                        }
-                    }
-                } catch {
-                    if let scratch { WorkspaceFiles.removeTree(scratch) }
-                    return Self.harnessFailure("workspace-copy", error.errno ?? 0, tier: tier)
-                }
-            } else if tier == .minimal {
-                // A writable checkout (setup) still gets a private temp directory of its own.
-                let dir = "\(scratchRoot)/\(name)"
-                scratch = dir
-                privateTemp = "\(dir)/tmp"
+        // Below the full tier: the attempt's own copy and directories, made ahead when the
+        // workspace is frozen, removed after the result either way.
+        var scratch = AttemptScratch(source: request.workspace)
+        if tier != .full && (request.workspaceMode == .overlay || tier == .minimal) {
+            let key = options.frozenWorkspaces && request.workspaceMode == .overlay ? Self.warmKey(request) : nil
+            if let key, let ready = prepared.take(key) {
+                scratch = ready
+            } else {
                 do {
-                    try WorkspaceFiles.makeDirectory(dir, uid: nil, gid: nil, mode: 0o755)
-                    try WorkspaceFiles.makeDirectory(
-                        privateTemp!, uid: options.identity.uid, gid: options.identity.gid, mode: 0o700)
+                    scratch = try AttemptScratch.make(for: request, name: name, in: scratchContext)
                 } catch {
-                    WorkspaceFiles.removeTree(dir)
-                    return Self.harnessFailure("private-temp", error.errno ?? 0, tier: tier)
+                    return Self.harnessFailure(error.stage, error.errno, tier: tier)
                 }
             }
+            if let key { prepareScratch(for: request, key: key) }
         }
-        defer { if let scratch { WorkspaceFiles.removeTree(scratch) } }
-        // Its own /tmp, /var/tmp and /dev/shm by path (the /tmp one is its TMPDIR); the aliases go
-        // before the tree they point into (defers run last first).
-        var directories: PrivateDirectories?
-        if privateDirectories, let scratch {
-            do {
-                directories = try PrivateDirectories.make(
-                    in: scratch, uid: owner ?? options.identity.uid, gid: owner ?? options.identity.gid)
-            } catch {
-                return Self.harnessFailure("private-directories", error.errno ?? 0, tier: tier)
-            }
-        }
-        defer { directories?.remove() }
+        defer { prepared.retire(scratch) }
+        let owner = scratch.owner
+        let source = scratch.source
+        let privateTemp = scratch.privateTemp
+        let directories = scratch.directories
 
         var environment = environment(for: request, privateTemp: privateTemp)
         if let privateTemp, directories == nil {
@@ -358,7 +321,8 @@ public final class Sandbox: Sendable {
             for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
             environment: environment, privateTemp: privateTemp, slotUID: owner,
             writable: tier == .minimal
-                ? [scratch, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 } : [],
+                ? [scratch.directory, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 }
+                : [],
             readable: tier == .minimal ? [request.workspace] : [], privateDirectories: directories)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
@@ -390,6 +354,21 @@ public final class Sandbox: Sendable {
 
     static func warmKey(_ request: AttemptRequest) -> String {
         "\(request.workspace)\u{0}\(request.workspaceMode)\u{0}\(request.artifacts.joined(separator: "\u{0}"))"
+    }
+
+    var scratchContext: AttemptScratch.Context {
+        AttemptScratch.Context(
+            tier: tier, identity: options.identity, slotUIDs: isolation.has(IsolationReport.slotUIDs),
+            privateDirectories: privateDirectories, root: scratchRoot)
+    }
+
+    /// Makes the scratch of the next attempt shaped like `request`, on a thread of its own.
+    private func prepareScratch(for request: AttemptRequest, key: String) {
+        let name = "next-\(serial)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        DetachedThread.start { [self] in
+            guard let scratch = try? AttemptScratch.make(for: request, name: name, in: scratchContext) else { return }
+            prepared.add(scratch, key: key)
+        }
     }
 
     /// Starts a launcher for requests shaped like `request`, on a thread of its own.

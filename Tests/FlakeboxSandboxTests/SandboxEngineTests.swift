@@ -47,6 +47,36 @@ struct SandboxEngineTests {
         #expect(hostProcesses(containing: "sleep 4245").isEmpty)
     }
 
+    @Test("minimal tier, a frozen workspace: the next attempt's copy is made ahead, and sees nothing of the last")
+    func minimalTierPreparedAhead() async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        var options = Sandbox.Options(tier: .minimal)
+        options.frozenWorkspaces = true
+        let ws = try TestWorkspace(files: ["state.txt": "original"])
+        let before = ws.snapshot()
+        let script =
+            "pwd; cat state.txt; ls \"$TMPDIR\"; echo changed > state.txt; touch left-behind \"$TMPDIR/left-behind\""
+        var outputs: [String] = []
+        do {
+            let sandbox = try Sandbox(policy: policy, options: options)
+            for _ in 0..<4 {
+                let result = try await sandbox.sh(script, in: ws)
+                #expect(result.status == .passed, "\(result.summary)")
+                outputs.append(result.out)
+                // Time for the next copy to be made while nothing runs (as during a longer test).
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        // Every attempt saw the workspace as it is, nothing another attempt wrote.
+        for out in outputs {
+            #expect(out.contains("original") && !out.contains("left-behind") && !out.contains("changed"), "\(out)")
+        }
+        // The first copy is made on the attempt's path; the ones after it were made ahead.
+        let prepared = outputs.dropFirst().filter { $0.contains("/next-") }.count
+        #expect(prepared == 3, "\(outputs)")
+        #expect(ws.snapshot() == before)
+    }
+
     @Test(
         "the minimal tier's path guard: two attempts at once write /tmp/x, /var/tmp/x, /dev/shm/x; the host's stay untouched"
     )

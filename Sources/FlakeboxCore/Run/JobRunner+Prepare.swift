@@ -37,6 +37,9 @@ extension JobRunner {
             parallelism: input.parallelism, perAttempt: policy.limits.memory, available: MachineMemory.available())
         var sandboxOptions = options.sandbox
         sandboxOptions.memoryBudgetBytes = admission.budgetBytes
+        // The checkout is final once setup is done: below the full tier each attempt's copy of it
+        // is made while the previous attempt runs.
+        sandboxOptions.frozenWorkspaces = true
         let sandbox: Sandbox
         do {
             sandbox = try Sandbox(policy: policy, options: sandboxOptions)
