@@ -158,7 +158,7 @@ public final class Sandbox: Sendable {
 
     deinit {
         warm.drain { cgroups?.retire($0) }
-        prepared.drain()
+        prepared.drain { cgroups?.retire($0) }
         try? cgroups?.manager.shutdown()
         // Only when empty: other sandboxes of this process may share the directory.
         rmdir(scratchRoot)
@@ -271,8 +271,22 @@ public final class Sandbox: Sendable {
             prepareWarmLauncher(for: request, key: warmKey)
         }
 
-        var cgroup: AttemptCgroup?
-        if let cgroups {
+        // Below the full tier: the attempt's own copy and directories, with its launcher held in
+        // its cgroup, made ahead while the previous attempt ran when the workspace is frozen.
+        var scratch = AttemptScratch(source: request.workspace)
+        var held: WarmLaunchers.Launcher?
+        let scratchKey =
+            tier != .full && options.frozenWorkspaces && request.workspaceMode == .overlay ? Self.warmKey(request) : nil
+        if let scratchKey, let ready = prepared.take(scratchKey) {
+            scratch = ready.scratch
+            held = ready.launcher
+        }
+        if let scratchKey { prepareScratch(for: request, key: scratchKey) }
+        // Removed after the result, off the attempt's path.
+        defer { prepared.retire(scratch) }
+
+        var cgroup = held?.cgroup
+        if let cgroups, held == nil {
             do {
                 cgroup = try cgroups.take()
             } catch {
@@ -281,23 +295,13 @@ public final class Sandbox: Sendable {
         }
         defer { if let cgroup { cgroups?.retire(cgroup) } }
 
-        // Below the full tier: the attempt's own copy and directories, made ahead when the
-        // workspace is frozen, removed after the result either way.
-        var scratch = AttemptScratch(source: request.workspace)
-        if tier != .full && (request.workspaceMode == .overlay || tier == .minimal) {
-            let key = options.frozenWorkspaces && request.workspaceMode == .overlay ? Self.warmKey(request) : nil
-            if let key, let ready = prepared.take(key) {
-                scratch = ready
-            } else {
-                do {
-                    scratch = try AttemptScratch.make(for: request, name: name, in: scratchContext)
-                } catch {
-                    return Self.harnessFailure(error.stage, error.errno, tier: tier)
-                }
+        if held == nil && tier != .full && (request.workspaceMode == .overlay || tier == .minimal) {
+            do {
+                scratch = try AttemptScratch.make(for: request, name: name, in: scratchContext)
+            } catch {
+                return Self.harnessFailure(error.stage, error.errno, tier: tier)
             }
-            if let key { prepareScratch(for: request, key: key) }
         }
-        defer { prepared.retire(scratch) }
         let owner = scratch.owner
         let source = scratch.source
         let privateTemp = scratch.privateTemp
@@ -317,18 +321,31 @@ public final class Sandbox: Sendable {
                 Self.remapPath(in: $0, from: policy.filesystem.workspace, to: source)
             }
         }
-        let arguments = helperArguments.arguments(
-            for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
-            environment: environment, privateTemp: privateTemp, slotUID: owner,
-            writable: tier == .minimal
-                ? [scratch.directory, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 }
-                : [],
-            readable: tier == .minimal ? [request.workspace] : [], privateDirectories: directories)
+        let arguments =
+            held != nil
+            ? helperArguments.lateArguments(for: request, environment: environment)
+            : heldArguments(for: request, scratch: scratch, cgroup: cgroup)
+                + helperArguments.lateArguments(for: request, environment: environment)
         let plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
-            outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer)
+            outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer, warm: held?.helper)
         return await AttemptExecution.run(plan)
+    }
+
+    /// Everything but the environment and the command, for an attempt with `scratch`: what a
+    /// launcher held ahead starts with.
+    func heldArguments(for request: AttemptRequest, scratch: AttemptScratch, cgroup: AttemptCgroup?) -> [String] {
+        helperArguments.baseArguments(
+            for: request, workspaceSource: scratch.source, cgroupProcs: cgroup?.procsFiles ?? [],
+            privateTemp: scratch.privateTemp)
+            + helperArguments.slotArguments(
+                slotUID: scratch.owner,
+                writable: tier == .minimal
+                    ? [scratch.directory, request.workspaceMode == .writable ? request.workspace : nil].compactMap {
+                        $0
+                    } : [],
+                readable: tier == .minimal ? [request.workspace] : [], privateDirectories: scratch.directories)
     }
 
     /// `value` with every whole-path mention of `from` (after the start, `=`, `:`, `;` or a space,
@@ -362,12 +379,24 @@ public final class Sandbox: Sendable {
             privateDirectories: privateDirectories, root: scratchRoot)
     }
 
-    /// Makes the scratch of the next attempt shaped like `request`, on a thread of its own.
+    /// Makes the scratch of the next attempt shaped like `request`, and its launcher held in its
+    /// cgroup, on a thread of its own.
     private func prepareScratch(for request: AttemptRequest, key: String) {
         let name = "next-\(serial)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
         DetachedThread.start { [self] in
             guard let scratch = try? AttemptScratch.make(for: request, name: name, in: scratchContext) else { return }
-            prepared.add(scratch, key: key)
+            var launcher: WarmLaunchers.Launcher?
+            let cgroup = try? cgroups?.take()
+            if cgroups == nil || cgroup != nil {
+                switch AttemptExecution.spawn(
+                    helperPath: helperPath, arguments: heldArguments(for: request, scratch: scratch, cgroup: cgroup),
+                    seccompFD: program?.fd, hold: true)
+                {
+                case .success(let helper): launcher = .init(key: key, helper: helper, cgroup: cgroup)
+                case .failure: if let cgroup { cgroups?.retire(cgroup) }
+                }
+            }
+            prepared.add(.init(scratch: scratch, launcher: launcher), key: key) { cgroups?.retire($0) }
         }
     }
 

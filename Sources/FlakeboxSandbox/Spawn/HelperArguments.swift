@@ -130,13 +130,22 @@ struct HelperArguments: Sendable {
         privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [], readable: [String] = [],
         privateDirectories: PrivateDirectories? = nil
     ) -> [String] {
+        baseArguments(
+            for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, privateTemp: privateTemp)
+            + slotArguments(
+                slotUID: slotUID, writable: writable, readable: readable, privateDirectories: privateDirectories)
+            + lateArguments(for: request, environment: environment)
+    }
+
+    /// The minimal tier's per-attempt confinement: its uid, private directories and Landlock paths.
+    func slotArguments(
+        slotUID: UInt32?, writable: [String], readable: [String], privateDirectories: PrivateDirectories?
+    ) -> [String] {
         var slot = slotUID.map { ["--uid", "\($0)", "--gid", "\($0)", "--own-uid"] } ?? []
         slot += privateDirectories?.helperArguments ?? []
         for path in writable { slot += ["--landlock-rw", path] }
         for path in readable { slot += ["--landlock-ro", path] }
-        return baseArguments(
-            for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, privateTemp: privateTemp)
-            + slot + lateArguments(for: request, environment: environment)
+        return slot
     }
 
     /// What a held launcher gets last: the environment and the command.

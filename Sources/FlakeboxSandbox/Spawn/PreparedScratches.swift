@@ -6,41 +6,48 @@ import Synchronization
     import Musl
 #endif
 
-/// Attempt scratches made ahead of need, one per request shape, and the removal of used ones
-/// off the attempt's path. Only for a sandbox whose workspaces do not change between attempts
-/// (`Sandbox.Options.frozenWorkspaces`: a job's prepared checkout): a copy made ahead must be
-/// the copy the attempt would have made.
+/// Attempts below the full tier made ahead of need — each one's scratch and its launcher, held
+/// in its cgroup (`--hold-fd`) — and the removal of used scratches off the attempt's path. Only
+/// for a sandbox whose workspaces do not change between attempts (`Sandbox.Options
+/// .frozenWorkspaces`: a job's prepared checkout): a copy made ahead must be the copy the attempt
+/// would have made.
 final class PreparedScratches: Sendable {
-    /// Each attempt that starts asks for the next one's scratch, so a shape keeps about as many
-    /// as its attempts run at once; beyond these the oldest is removed.
+    struct Prepared: Sendable {
+        var scratch: AttemptScratch
+        /// Nil when none could be started: the attempt starts its own.
+        var launcher: WarmLaunchers.Launcher?
+    }
+
+    /// Each attempt that starts asks for the next one's, so a shape keeps about as many as its
+    /// attempts run at once; beyond these the oldest is let go.
     static let perShape = 8
     static let capacity = 16
-    private let ready = Mutex<[(key: String, scratch: AttemptScratch)]>([])
+    private let ready = Mutex<[(key: String, prepared: Prepared)]>([])
     /// Removals still running on their threads.
     private let pending = Atomic<Int>(0)
 
-    func take(_ key: String) -> AttemptScratch? {
+    func take(_ key: String) -> Prepared? {
         ready.withLock { list in
             guard let index = list.firstIndex(where: { $0.key == key }) else { return nil }
-            return list.remove(at: index).scratch
+            return list.remove(at: index).prepared
         }
     }
 
-    /// Keeps a scratch for a next attempt of `key`; beyond `perShape` of that shape or
-    /// `capacity` in all, the oldest is removed.
-    func add(_ scratch: AttemptScratch, key: String) {
-        let evicted = ready.withLock { list -> [AttemptScratch] in
-            var out: [AttemptScratch] = []
+    /// Keeps a prepared attempt of `key`; beyond `perShape` of that shape or `capacity` in all,
+    /// the oldest is let go (its launcher exits unused, its cgroup goes to `retireGroup`).
+    func add(_ prepared: Prepared, key: String, retireGroup: (AttemptCgroup) -> Void) {
+        let evicted = ready.withLock { list -> [Prepared] in
+            var out: [Prepared] = []
             if list.count(where: { $0.key == key }) >= Self.perShape,
                 let index = list.firstIndex(where: { $0.key == key })
             {
-                out.append(list.remove(at: index).scratch)
+                out.append(list.remove(at: index).prepared)
             }
-            list.append((key, scratch))
-            if list.count > Self.capacity { out.append(list.removeFirst().scratch) }
+            list.append((key, prepared))
+            if list.count > Self.capacity { out.append(list.removeFirst().prepared) }
             return out
         }
-        for scratch in evicted { retire(scratch) }
+        for prepared in evicted { letGo(prepared, retireGroup: retireGroup, wait: false) }
     }
 
     /// Removes `scratch` on a thread of its own (in place if no thread can be made).
@@ -57,18 +64,27 @@ final class PreparedScratches: Sendable {
         }
     }
 
-    /// Removes every prepared scratch, then waits (up to a minute) for every removal to finish:
+    /// Lets every prepared attempt go, then waits (up to a minute) for every removal to finish:
     /// the sandbox's directory is removed after this, and only when empty.
-    func drain() {
-        let all = ready.withLock { list -> [AttemptScratch] in
+    func drain(retireGroup: (AttemptCgroup) -> Void) {
+        let all = ready.withLock { list -> [Prepared] in
             defer { list.removeAll() }
-            return list.map(\.scratch)
+            return list.map(\.prepared)
         }
-        for scratch in all { scratch.remove() }
+        for prepared in all { letGo(prepared, retireGroup: retireGroup, wait: true) }
         var waited = 0
         while pending.load(ordering: .sequentiallyConsistent) > 0 && waited < 60_000 {
             usleep(1000)
             waited += 1
         }
+    }
+
+    /// The launcher first (it exits unused: it has touched nothing), then its cgroup and scratch.
+    private func letGo(_ prepared: Prepared, retireGroup: (AttemptCgroup) -> Void, wait: Bool) {
+        if let launcher = prepared.launcher {
+            launcher.helper.discard()
+            if let group = launcher.cgroup { retireGroup(group) }
+        }
+        if wait { prepared.scratch.remove() } else { retire(prepared.scratch) }
     }
 }
