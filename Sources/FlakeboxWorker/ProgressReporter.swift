@@ -26,7 +26,9 @@ final class ProgressReporter: Sendable {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled, let progress = latest.withLock({ $0 }), progress != sent else { continue }
             sent = progress
-            await poster.postProgress(progress.json, jobID: jobID)
+            // Not cancelled with the loop: a request cut off mid-flight may still reach the
+            // platform, after the result. Finished, it has arrived before the result is sent.
+            await Task { await poster.postProgress(progress.json, jobID: jobID) }.value
         }
     }
 }
