@@ -23,7 +23,10 @@
                     A running `flakebox serve` on the same database accepts the key at once.
                     """)
 
-            @Option(help: "The database of `flakebox serve`: a SQLite file (created when missing, mode 0600) or a postgres:// URL.")
+            @Option(
+                help:
+                    "The database of `flakebox serve`: a SQLite file (created when missing, mode 0600) or a postgres:// URL."
+            )
             var database: String
 
             @Option(help: "A name for people (who or what uses the key).")

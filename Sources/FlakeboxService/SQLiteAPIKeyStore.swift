@@ -20,7 +20,8 @@ public final class SQLiteAPIKeyStore: APIKeyStore {
             """,
             [
                 .text(key.id), .text(key.name), .text(key.secretHash),
-                .text(try APIKeyText.scopes(key)), .text(try APIKeyText.json(key.quotas)), .text(key.webhookSecret), SQLiteData(key.createdAt),
+                .text(try APIKeyText.scopes(key)), .text(try APIKeyText.json(key.quotas)), .text(key.webhookSecret),
+                SQLiteData(key.createdAt),
                 SQLiteData(key.revokedAt),
             ])
     }

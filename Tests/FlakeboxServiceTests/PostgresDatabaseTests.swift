@@ -50,59 +50,59 @@ struct PostgresDatabaseTests {
     @Test("four nodes opening a new database at the same moment migrate it once, and share one report secret")
     func migrationsOnce() async throws {
         try await withPostgresSchema { schema in
-        let opened = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            for _ in 0..<4 { group.addTask { try await ServiceDatabase.open(location: schema.url).reportSecret } }
-            var secrets: [[UInt8]?] = []
-            for try await secret in group { secrets.append(secret) }
-            return secrets
-        }
-        #expect(opened.count == 4)
-        #expect(Set(opened.compactMap { $0 }).count == 1 && opened.allSatisfy { $0?.count == 32 })
-        let versions = try await TestPostgres.psql(
-            "SELECT string_agg(version || ':' || n, ',') FROM (SELECT version, count(*) AS n FROM "
-                + "\(schema.name).flakebox_schema GROUP BY version ORDER BY version) v")
-        #expect(versions.hasPrefix("1:1"), "\(versions)")
-        #expect(!versions.contains(":2"), "a version applied twice: \(versions)")
-        // Opened again, nothing is applied and the data stays.
-        let again = try await ServiceDatabase.open(location: schema.url)
-        try await again.withPool { try await again.jobs.insert(storedJob("kept")) }
-        let reopened = try await ServiceDatabase.open(location: schema.url)
-        let kept = try await reopened.withPool { try await reopened.jobs.job(id: "kept") }
-        #expect(kept?.id == "kept")
+            let opened = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                for _ in 0..<4 { group.addTask { try await ServiceDatabase.open(location: schema.url).reportSecret } }
+                var secrets: [[UInt8]?] = []
+                for try await secret in group { secrets.append(secret) }
+                return secrets
+            }
+            #expect(opened.count == 4)
+            #expect(Set(opened.compactMap { $0 }).count == 1 && opened.allSatisfy { $0?.count == 32 })
+            let versions = try await TestPostgres.psql(
+                "SELECT string_agg(version || ':' || n, ',') FROM (SELECT version, count(*) AS n FROM "
+                    + "\(schema.name).flakebox_schema GROUP BY version ORDER BY version) v")
+            #expect(versions.hasPrefix("1:1"), "\(versions)")
+            #expect(!versions.contains(":2"), "a version applied twice: \(versions)")
+            // Opened again, nothing is applied and the data stays.
+            let again = try await ServiceDatabase.open(location: schema.url)
+            try await again.withPool { try await again.jobs.insert(storedJob("kept")) }
+            let reopened = try await ServiceDatabase.open(location: schema.url)
+            let kept = try await reopened.withPool { try await reopened.jobs.job(id: "kept") }
+            #expect(kept?.id == "kept")
         }
     }
 
     @Test("a database with a newer schema than this flakebox knows is refused, and left as it was")
     func newerSchemaRefused() async throws {
         try await withPostgresSchema { schema in
-        _ = try await ServiceDatabase.open(location: schema.url)
-        try await TestPostgres.psql("INSERT INTO \(schema.name).flakebox_schema (version) VALUES (999)")
-        let error = await #expect(throws: ServiceDatabaseError.self) {
             _ = try await ServiceDatabase.open(location: schema.url)
-        }
-        #expect(error?.code == .newerSchema, "\(String(describing: error))")
-        #expect(error?.message.contains("999") == true)
-        #expect(try await TestPostgres.psql("SELECT max(version) FROM \(schema.name).flakebox_schema") == "999")
+            try await TestPostgres.psql("INSERT INTO \(schema.name).flakebox_schema (version) VALUES (999)")
+            let error = await #expect(throws: ServiceDatabaseError.self) {
+                _ = try await ServiceDatabase.open(location: schema.url)
+            }
+            #expect(error?.code == .newerSchema, "\(String(describing: error))")
+            #expect(error?.message.contains("999") == true)
+            #expect(try await TestPostgres.psql("SELECT max(version) FROM \(schema.name).flakebox_schema") == "999")
         }
     }
 
     @Test("a refused password, or an unreachable server, is reported without the password")
     func passwordNeverShown() async throws {
         try await withPostgresSchema { schema in
-        let error = await #expect(throws: ServiceDatabaseError.self) {
-            _ = try await ServiceDatabase.open(location: schema.wrongPassword)
-        }
-        #expect(error?.code == .cannotOpen)
-        #expect(error?.description.contains("wrong-secret-7f3a") == false, "\(String(describing: error))")
-        #expect(error?.description.contains("***") == true, "\(String(describing: error))")
-        let closed = "postgres://flakebox:closed-port-secret@127.0.0.1:1/flakebox?sslmode=disable"
-        let unreachable = await #expect(throws: ServiceDatabaseError.self) {
-            _ = try await ServiceDatabase.open(location: closed)
-        }
-        #expect(unreachable?.description.contains("closed-port-secret") == false)
-        let url = try PostgresURL(schema.url)
-        #expect(!url.description.contains(url.password ?? "-"))
-        #expect(throws: ServiceDatabaseError.self) { try PostgresURL("postgres://host/db?sslmode=sometimes") }
+            let error = await #expect(throws: ServiceDatabaseError.self) {
+                _ = try await ServiceDatabase.open(location: schema.wrongPassword)
+            }
+            #expect(error?.code == .cannotOpen)
+            #expect(error?.description.contains("wrong-secret-7f3a") == false, "\(String(describing: error))")
+            #expect(error?.description.contains("***") == true, "\(String(describing: error))")
+            let closed = "postgres://flakebox:closed-port-secret@127.0.0.1:1/flakebox?sslmode=disable"
+            let unreachable = await #expect(throws: ServiceDatabaseError.self) {
+                _ = try await ServiceDatabase.open(location: closed)
+            }
+            #expect(unreachable?.description.contains("closed-port-secret") == false)
+            let url = try PostgresURL(schema.url)
+            #expect(!url.description.contains(url.password ?? "-"))
+            #expect(throws: ServiceDatabaseError.self) { try PostgresURL("postgres://host/db?sslmode=sometimes") }
         }
     }
 }

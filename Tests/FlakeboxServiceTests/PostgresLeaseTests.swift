@@ -40,8 +40,9 @@ struct PostgresLeaseTests {
             // A plain claim bumps the fence too.
             try await store.insert(storedJob("k", at: 1))
             _ = try await store.claimNext(now: t0, skipping: [])
-            #expect(try await !store.finish(
-                id: "k", fence: 0, state: .completed, output: nil, error: nil, at: t0, keepUntil: keep))
+            #expect(
+                try await !store.finish(
+                    id: "k", fence: 0, state: .completed, output: nil, error: nil, at: t0, keepUntil: keep))
         }
     }
 }

@@ -25,7 +25,8 @@ enum TestPostgres {
         let url: String
         /// The URL with another password (the server refuses it).
         var wrongPassword: String {
-            url.replacingOccurrences(of: #"://([^:]+):[^@]*@"#, with: "://$1:wrong-secret-7f3a@", options: .regularExpression)
+            url.replacingOccurrences(
+                of: #"://([^:]+):[^@]*@"#, with: "://$1:wrong-secret-7f3a@", options: .regularExpression)
         }
     }
 

@@ -102,7 +102,8 @@ enum PostgresSchema {
                 for statement in migration {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("INSERT INTO flakebox_schema (version) VALUES (\(index + 1))", logger: logger)
+                try await connection.query(
+                    "INSERT INTO flakebox_schema (version) VALUES (\(index + 1))", logger: logger)
             }
             var secret = [UInt8](repeating: 0, count: 32)
             var generator = SystemRandomNumberGenerator()

@@ -28,7 +28,8 @@ extension ServiceDatabase {
                 on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger
             ).get()
         } catch {
-            throw ServiceDatabaseError(.cannotOpen, "cannot open the database: \(PostgresPool.storeError(error, url: url))")
+            throw ServiceDatabaseError(
+                .cannotOpen, "cannot open the database: \(PostgresPool.storeError(error, url: url))")
         }
         let secret: [UInt8]
         do {
@@ -36,7 +37,8 @@ extension ServiceDatabase {
         } catch {
             try? await connection.close()
             if let error = error as? ServiceDatabaseError { throw error }
-            throw ServiceDatabaseError(.cannotOpen, "cannot migrate the database: \(PostgresPool.storeError(error, url: url))")
+            throw ServiceDatabaseError(
+                .cannotOpen, "cannot migrate the database: \(PostgresPool.storeError(error, url: url))")
         }
         try? await connection.close()
         let pool = PostgresPool(url: url, maximumConnections: maximumConnections, logger: logger)
