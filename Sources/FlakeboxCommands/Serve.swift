@@ -32,7 +32,10 @@
                     --shutdown-grace seconds to finish, then go back to the queue; exit 0.
                     """)
 
-            @Option(help: "The SQLite database file (created, mode 0600), or a postgres:// URL.")
+            @Option(
+                help:
+                    "The SQLite database file (created, mode 0600), or a postgres:// URL (password: in it or PGPASSWORD)."
+            )
             var database: String
 
             @Option(help: "Address to listen on.")
@@ -69,6 +72,13 @@
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
+                if PostgresURL.isPostgres(database) {
+                    do {
+                        _ = try PostgresURL(database)
+                    } catch {
+                        throw ValidationError("--database: \(error)")
+                    }
+                }
                 guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
                 guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1…64") }
                 guard (60...30 * 86_400).contains(retention) else {

@@ -105,4 +105,17 @@ struct PostgresDatabaseTests {
             #expect(throws: ServiceDatabaseError.self) { try PostgresURL("postgres://host/db?sslmode=sometimes") }
         }
     }
+
+    @Test("URLs are read as libpq reads them; PGPASSWORD stands in for a password left out")
+    func urls() throws {
+        let full = try PostgresURL("postgresql://fb:p%40ss@db.example:6543/jobs?sslmode=verify-full", environment: [:])
+        #expect(full.endpoint == .tcp(host: "db.example", port: 6543) && full.user == "fb")
+        #expect(full.password == "p@ss" && full.database == "jobs" && full.tls == .verifyFull)
+        #expect(full.description == "postgres://fb:***@db.example:6543/jobs")
+        let socket = try PostgresURL("postgres://fb@/jobs?host=/run/pg&port=5433", environment: ["PGPASSWORD": "env"])
+        #expect(socket.endpoint == .socket(path: "/run/pg/.s.PGSQL.5433") && socket.password == "env")
+        #expect(socket.tls == .prefer)
+        #expect(throws: ServiceDatabaseError.self) { try PostgresURL("postgres://db.example/jobs", environment: [:]) }
+        #expect(throws: ServiceDatabaseError.self) { try PostgresURL("postgres://u@h/d?schema=x", environment: [:]) }
+    }
 }

@@ -4,7 +4,9 @@ import PostgresNIO
 /// A `postgres://` (or `postgresql://`) URL as libpq reads it: `postgres://USER:PASSWORD@HOST:PORT/DATABASE`
 /// with `sslmode` (`disable`, `prefer` the default, `require`, `verify-full`), `host=/DIRECTORY` for
 /// a unix socket, and `options` / `application_name` passed to the server at startup (tests use
-/// `options=-csearch_path=SCHEMA`). Its `description` never shows the password.
+/// `options=-csearch_path=SCHEMA`). Without a password in the URL, `PGPASSWORD` gives it, as for
+/// libpq (a command line is visible to every local user in `ps`). Its `description` never shows
+/// the password.
 public struct PostgresURL: Sendable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
@@ -33,7 +35,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
-    public init(_ text: String) throws(ServiceDatabaseError) {
+    public init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ServiceDatabaseError)
+    {
         guard Self.isPostgres(text), let url = URLComponents(string: text) else {
             // The text may hold a password: say what is wrong, not what it was.
             throw ServiceDatabaseError(
@@ -62,7 +66,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
             throw ServiceDatabaseError(.invalidLocation, "postgres URL: no user (postgres://USER:PASSWORD@HOST/DB)")
         }
         self.user = user
-        password = url.password?.removingPercentEncoding ?? query["password"]
+        password = url.password?.removingPercentEncoding ?? query["password"] ?? environment["PGPASSWORD"]
         let path = String(url.path.drop { $0 == "/" })
         database = path.isEmpty ? nil : path.removingPercentEncoding
         tls = mode
