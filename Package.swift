@@ -22,7 +22,9 @@ let package = Package(
     // the CLI without it; the image, CI and the tests build everything.
     traits: [
         .trait(name: "Worker", description: "`flakebox worker`: RunPod's worker protocol and the local API."),
-        .trait(name: "Service", description: "`flakebox serve`: the self-hosted service (SQLite, metrics, webhooks)."),
+        .trait(
+            name: "Service",
+            description: "`flakebox serve`: the self-hosted service (SQLite or PostgreSQL, metrics, webhooks)."),
         .default(enabledTraits: ["Worker", "Service"]),
     ],
     dependencies: [
@@ -39,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `flakebox serve --database postgres://…`: several service nodes on one database.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libseccomp, as Debian ships it (libseccomp-dev); only the supervisor links it.
@@ -103,6 +107,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -23,14 +23,19 @@
             static let configuration = CommandConfiguration(
                 abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
                 discussion: """
-                    Jobs are kept in one SQLite file (--database) and run here, --concurrency at a time. Requests \
+                    Jobs are kept in one SQLite file (--database PATH) or in PostgreSQL (--database \
+                    postgres://USER:PASSWORD@HOST:PORT/DB, several nodes may share it) and run here, --concurrency \
+                    at a time. Requests \
                     need an API key (`flakebox serve keys create`). When the server listens it prints \
                     `flakebox serve: listening on http://HOST:PORT` on stdout (--port 0 picks a free port). \
                     SIGTERM or SIGINT: new jobs are refused and /readyz answers 503; running jobs get \
                     --shutdown-grace seconds to finish, then go back to the queue; exit 0.
                     """)
 
-            @Option(help: "The SQLite database file (created, mode 0600).")
+            @Option(
+                help:
+                    "The SQLite database file (created, mode 0600), or a postgres:// URL (password: in it or PGPASSWORD)."
+            )
             var database: String
 
             @Option(help: "Address to listen on.")
@@ -67,6 +72,13 @@
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
+                if PostgresURL.isPostgres(database) {
+                    do {
+                        _ = try PostgresURL(database)
+                    } catch {
+                        throw ValidationError("--database: \(error)")
+                    }
+                }
                 guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
                 guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1…64") }
                 guard (60...30 * 86_400).contains(retention) else {
@@ -114,14 +126,16 @@
                 let database: ServiceDatabase
                 let secret: [UInt8]
                 do {
-                    database = try await ServiceDatabase.open(path: databasePath)
-                    secret = try ReportSecretFile.load(path: ReportSecretFile.path(forDatabase: databasePath))
+                    database = try await ServiceDatabase.open(location: databasePath)
+                    secret =
+                        try database.reportSecret
+                        ?? ReportSecretFile.load(path: ReportSecretFile.path(forDatabase: databasePath))
                 } catch {
                     Self.say("flakebox serve: \(error)")
                     throw ExitCode(1)
                 }
                 var configuration = ServiceConfiguration(
-                    host: host, port: port, databasePath: databasePath,
+                    host: host, port: port, databasePath: Self.shown(databasePath),
                     jobs: .init(concurrency: concurrency, retention: .seconds(retention)),
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
                     allowPrivateAddresses: allowPrivateAddresses, allowedHosts: allowHosts)
@@ -146,6 +160,12 @@
                     throw ExitCode(1)
                 }
                 try? await database.close()
+            }
+
+            /// The database as logs may show it: a URL without its password.
+            private static func shown(_ location: String) -> String {
+                guard PostgresURL.isPostgres(location) else { return location }
+                return (try? PostgresURL(location).description) ?? "postgres://…"
             }
 
             private static func say(_ line: String) {

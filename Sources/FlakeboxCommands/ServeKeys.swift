@@ -23,7 +23,10 @@
                     A running `flakebox serve` on the same database accepts the key at once.
                     """)
 
-            @Option(help: "The SQLite database file of `flakebox serve` (created when missing, mode 0600).")
+            @Option(
+                help:
+                    "The database of `flakebox serve`: a SQLite file (created when missing, mode 0600) or a postgres:// URL."
+            )
             var database: String
 
             @Option(help: "A name for people (who or what uses the key).")
@@ -108,7 +111,7 @@
             static let configuration = CommandConfiguration(
                 abstract: "List the API keys (never their secrets).")
 
-            @Option(help: "The SQLite database file of `flakebox serve`.")
+            @Option(help: "The database of `flakebox serve`: a SQLite file or a postgres:// URL.")
             var database: String
 
             @Flag(help: "Print a JSON array.")
@@ -128,7 +131,7 @@
             static let configuration = CommandConfiguration(
                 abstract: "Revoke an API key; a running server refuses it within 5 seconds.")
 
-            @Option(help: "The SQLite database file of `flakebox serve`.")
+            @Option(help: "The database of `flakebox serve`: a SQLite file or a postgres:// URL.")
             var database: String
 
             @Argument(help: "The key's id (key_…), as `keys list` shows it.")
@@ -151,13 +154,13 @@
     private func withKeyStore<T>(_ path: String, _ body: (any APIKeyStore) async throws -> T) async throws -> T {
         let database: ServiceDatabase
         do {
-            database = try await ServiceDatabase.open(path: path)
+            database = try await ServiceDatabase.open(location: path)
         } catch {
             KeyListing.note("flakebox serve keys: \(error)")
             throw ExitCode(1)
         }
         do {
-            let result = try await body(database.keys)
+            let result = try await database.withPool { try await body(database.keys) }
             try await database.close()
             return result
         } catch {

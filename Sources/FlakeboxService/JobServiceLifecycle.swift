@@ -10,8 +10,11 @@ struct JobServiceLifecycle: Service {
     let state: ServiceState
     let grace: Duration
     let logger: Logger
+    /// Runs before the first claim (reads what claiming needs from the database).
+    var prepare: @Sendable () async -> Void = {}
 
     func run() async throws {
+        await prepare()
         let recovery = try await jobs.start()
         if !recovery.requeued.isEmpty || !recovery.failed.isEmpty {
             logger.notice(

@@ -20,8 +20,8 @@ public final class SQLiteAPIKeyStore: APIKeyStore {
             """,
             [
                 .text(key.id), .text(key.name), .text(key.secretHash),
-                .text(try Self.json(key.scopes.map(\.rawValue).sorted())),
-                .text(try Self.json(key.quotas)), .text(key.webhookSecret), SQLiteData(key.createdAt),
+                .text(try APIKeyText.scopes(key)), .text(try APIKeyText.json(key.quotas)), .text(key.webhookSecret),
+                SQLiteData(key.createdAt),
                 SQLiteData(key.revokedAt),
             ])
     }
@@ -46,28 +46,12 @@ public final class SQLiteAPIKeyStore: APIKeyStore {
         ).isEmpty
     }
 
-    private static func json(_ value: some Encodable) throws(JobStoreError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
-        } catch {
-            throw JobStoreError(.unavailable, "cannot encode \(value): \(error)")
-        }
-    }
-
     private static func key(_ row: SQLiteRow) throws(JobStoreError) -> APIKey {
         let id = try row.string("id")
-        let scopes: [APIKey.Scope]
-        let quotas: APIKey.Quotas
-        do {
-            scopes = try JSONDecoder().decode([APIKey.Scope].self, from: Data(try row.string("scopes").utf8))
-            quotas = try JSONDecoder().decode(APIKey.Quotas.self, from: Data(try row.string("quotas").utf8))
-        } catch {
-            throw JobStoreError(.corrupt, "key \(id): unreadable scopes or quotas: \(error)")
-        }
+        let (scopes, quotas) = try APIKeyText.decode(
+            id: id, scopes: try row.string("scopes"), quotas: try row.string("quotas"))
         return APIKey(
-            id: id, name: try row.string("name"), secretHash: try row.string("secret_hash"), scopes: Set(scopes),
+            id: id, name: try row.string("name"), secretHash: try row.string("secret_hash"), scopes: scopes,
             quotas: quotas, webhookSecret: try row.string("webhook_secret"), createdAt: try row.date("created_at"),
             revokedAt: row.optionalDate("revoked_at"))
     }

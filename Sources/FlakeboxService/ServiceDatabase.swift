@@ -10,17 +10,42 @@ import SQLiteNIO
     import Darwin
 #endif
 
-/// The service's database: its jobs and its API keys, in one file.
+/// The service's database: its jobs and its API keys, in one SQLite file or in PostgreSQL.
 public struct ServiceDatabase: Sendable {
     public var jobs: any JobStore
     public var keys: any APIKeyStore
     /// The SQLite connection behind `jobs` and `keys` when `open` made them; nil for stores in memory.
     let connection: DatabaseConnection?
+    /// PostgreSQL's connection pool, which must run while the stores are used: `ServiceServer`
+    /// runs it in its `ServiceGroup`, anything else inside `withPool`. Nil for SQLite and memory.
+    let pool: PostgresPool?
+    /// The report links' secret when the database keeps it (PostgreSQL: one for every node);
+    /// nil: it is a file beside the SQLite file (`ReportSecretFile`).
+    public let reportSecret: [UInt8]?
 
     public init(jobs: any JobStore, keys: any APIKeyStore) {
         self.jobs = jobs
         self.keys = keys
         self.connection = nil
+        self.pool = nil
+        self.reportSecret = nil
+    }
+
+    init(jobs: any JobStore, keys: any APIKeyStore, pool: PostgresPool, reportSecret: [UInt8]) {
+        self.jobs = jobs
+        self.keys = keys
+        self.connection = nil
+        self.pool = pool
+        self.reportSecret = reportSecret
+    }
+
+    /// Opens `location`: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else
+    /// is a SQLite file's path.
+    public static func open(location: String) async throws(ServiceDatabaseError) -> ServiceDatabase {
+        if PostgresURL.isPostgres(location) {
+            return try await open(postgres: try PostgresURL(location))
+        }
+        return try await open(path: location)
     }
 
     /// How the SQLite file is run.
@@ -76,6 +101,8 @@ public struct ServiceDatabase: Sendable {
         self.jobs = jobs
         self.keys = keys
         self.connection = connection
+        self.pool = nil
+        self.reportSecret = nil
     }
 
     /// Closes the file (SQLite checkpoints the WAL into it). Stores in memory have nothing to close.

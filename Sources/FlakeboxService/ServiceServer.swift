@@ -78,8 +78,6 @@ public struct ServiceServer: Sendable {
         let state = ServiceState()
         let store = database.jobs
         let quotas = QuotaGate(jobs: store)
-        // Every key's running limit from the start, so jobs queued before a restart are held to it.
-        if let all = try? await keys.keys() { quotas.remember(all) }
         await jobs.setRunningLimit(quotas.runningLimit)
         let api = ServiceAPI(
             jobs: jobs, store: store, quotas: quotas, keys: keys,
@@ -98,11 +96,18 @@ public struct ServiceServer: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let lifecycle = JobServiceLifecycle(
-            jobs: jobs, state: state, grace: configuration.shutdownGrace, logger: logger)
+            jobs: jobs, state: state, grace: configuration.shutdownGrace, logger: logger,
+            prepare: {
+                // Every key's running limit before the first claim, so jobs queued before a
+                // restart are held to it. Read here, in the group, where PostgreSQL's pool runs.
+                if let all = try? await keys.keys() { quotas.remember(all) }
+            })
         // Shut down in reverse order: the job service drains first (the server still answers,
-        // `/readyz` says 503), then the server stops, then webhooks still queued are dropped.
+        // `/readyz` says 503), then the server stops, then webhooks still queued are dropped,
+        // then PostgreSQL's pool (when there is one) closes.
         let group = ServiceGroup(
-            services: [sender, app, lifecycle], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: database.services + [sender, app, lifecycle], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
         try await group.run()
     }
 }

@@ -3,12 +3,13 @@ import FlakeboxService
 import Foundation
 import Testing
 
-/// What every `APIKeyStore` must do, over `MemoryAPIKeyStore` and `SQLiteAPIKeyStore` alike.
+/// What every `APIKeyStore` must do, over the memory, SQLite and PostgreSQL stores alike.
 @Suite struct APIKeyStoreTests {
     func withKeyStore(_ kind: StoreKind, _ body: (any APIKeyStore) async throws -> Void) async throws {
         switch kind {
         case .memory: try await body(MemoryAPIKeyStore())
         case .sqlite: try await withDatabase { try await body($0.keys) }
+        case .postgres: try await withPostgresDatabase { try await body($0.keys) }
         }
     }
 

@@ -43,7 +43,8 @@ struct ServiceReplyRecord: CustomStringConvertible {
     var description: String { "\(status) \(text.prefix(2000))" }
 }
 
-/// One `flakebox serve` process on a database in a temporary directory, and a client for it.
+/// One `flakebox serve` process on a database in a temporary directory (or a `postgres://` URL,
+/// with a temporary directory to work in), and a client for it.
 final class ServiceHarness: Sendable {
     let directory: String
     let database: String
@@ -55,7 +56,11 @@ final class ServiceHarness: Sendable {
     init(
         arguments: [String] = [], database: String? = nil, privateAddresses: Bool = true, concurrency: Int = 1
     ) async throws {
-        if let database {
+        if let database, PostgresURL.isPostgres(database) {
+            self.database = database
+            directory = NSTemporaryDirectory() + "flakebox-serve-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } else if let database {
             self.database = database
             directory = URL(fileURLWithPath: database).deletingLastPathComponent().path
         } else {

@@ -4,10 +4,12 @@ import FlakeboxTestSupport
 import Foundation
 import Testing
 
-/// The stores a conformance test runs over: the in-memory reference and SQLite on a temporary file.
+/// The stores a conformance test runs over: the in-memory reference, SQLite on a temporary file,
+/// and PostgreSQL in a schema of its own (skipped, saying why, without FLAKEBOX_TEST_POSTGRES_URL).
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case memory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
 }
@@ -33,6 +35,8 @@ func withJobStore(_ kind: StoreKind, _ body: (any JobStore) async throws -> Void
         try await body(MemoryJobStore(limits: .init(maxQueued: 1_000, maxRetained: 1_000)))
     case .sqlite:
         try await withDatabase { try await body($0.jobs) }
+    case .postgres:
+        try await withPostgresDatabase { try await body($0.jobs) }
     }
 }
 
