@@ -24,8 +24,9 @@
                 abstract: "Serve flakebox jobs over RunPod's endpoint API (/v2/ENDPOINT/run, /status, …).",
                 discussion: """
                     Jobs are kept in one SQLite file (--database PATH) or in PostgreSQL (--database \
-                    postgres://USER:PASSWORD@HOST:PORT/DB, several nodes may share it) and run here, --concurrency \
-                    at a time. Requests \
+                    postgres://USER:PASSWORD@HOST:PORT/DB, several nodes may share it: each claims jobs \
+                    under a lease it renews, and a node's jobs go to the others --lease-seconds after it \
+                    dies) and run here, --concurrency at a time. Requests \
                     need an API key (`flakebox serve keys create`). When the server listens it prints \
                     `flakebox serve: listening on http://HOST:PORT` on stdout (--port 0 picks a free port). \
                     SIGTERM or SIGINT: new jobs are refused and /readyz answers 503; running jobs get \
@@ -69,9 +70,19 @@
                 help: "The service's URL as clients reach it (behind a proxy), for the report links in job statuses.")
             var publicUrl: String?
 
+            @Option(
+                help: """
+                    With a postgres:// database: seconds a node's claim on a job holds without renewal; \
+                    a node that dies loses its jobs to the others after this.
+                    """)
+            var leaseSeconds: Int = 30
+
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
+                guard (3...3600).contains(leaseSeconds) else {
+                    throw ValidationError("--lease-seconds must be 3…3600")
+                }
                 if PostgresURL.isPostgres(database) {
                     do {
                         _ = try PostgresURL(database)
@@ -140,6 +151,13 @@
                     shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)),
                     allowPrivateAddresses: allowPrivateAddresses, allowedHosts: allowHosts)
                 configuration.jobs.workerID = "flakebox-serve"
+                if PostgresURL.isPostgres(databasePath) {
+                    // A node among others on one database: claims are leased to this process.
+                    configuration.jobs.nodeID =
+                        "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                    configuration.jobs.leaseDuration = .seconds(leaseSeconds)
+                    configuration.jobs.housekeepingInterval = .seconds(1)
+                }
                 configuration.publicURL = publicUrl
                 ServiceLog.bootstrap()
                 let server = ServiceServer(

@@ -21,11 +21,17 @@ public actor JobService {
         /// `hostname` and `worker_id` in the error_info of a job whose handler raised.
         public var hostname: String
         public var workerID: String
+        /// This node's name on a store several nodes share (`LeasedJobStore`); nil: the only one.
+        /// Unique per process, so that a restarted node never holds a dead one's leases.
+        public var nodeID: String?
+        /// How long a claim holds without renewal (renewed every third of it while the job runs);
+        /// a node that died loses its jobs to the others after this.
+        public var leaseDuration: Duration
 
         public init(
             concurrency: Int = 1, retention: Duration = .seconds(1800), maxStarts: Int = 2,
             housekeepingInterval: Duration = .seconds(5), hostname: String = ProcessInfo.processInfo.hostName,
-            workerID: String = "flakebox"
+            workerID: String = "flakebox", nodeID: String? = nil, leaseDuration: Duration = .seconds(30)
         ) {
             self.concurrency = concurrency
             self.retention = retention
@@ -33,6 +39,8 @@ public actor JobService {
             self.housekeepingInterval = housekeepingInterval
             self.hostname = hostname
             self.workerID = workerID
+            self.nodeID = nodeID
+            self.leaseDuration = leaseDuration
         }
     }
 
@@ -60,8 +68,19 @@ public actor JobService {
         var progress: ProgressBox
         /// Set before the task is cancelled, so that its end is recorded as what caused it.
         var ending: Ending?
+        /// The claim's fence on a shared store: what renewing and finishing present.
+        var fence: Int?
+        var renewal: Task<Void, Never>?
     }
-    enum Ending: Sendable { case cancelled, timedOut, handedBack }
+    /// `leaseLost`: the job was cancelled on another node, or claimed by another after this one
+    /// stalled past its lease: its sandboxes are killed and nothing is written.
+    enum Ending: Sendable { case cancelled, timedOut, handedBack, leaseLost }
+
+    /// The shared store and this node's name, when several nodes run jobs from one database.
+    private var leased: (store: any LeasedJobStore, node: String)? {
+        guard let node = configuration.nodeID, let store = store as? any LeasedJobStore else { return nil }
+        return (store, node)
+    }
 
     private var running: [String: Running] = [:]
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -82,9 +101,18 @@ public actor JobService {
     @discardableResult
     public func start() async throws(JobStoreError) -> Recovery {
         let now = Date()
-        let recovered = try await store.recoverInterrupted(
-            now: now, maxStarts: configuration.maxStarts, reason: Self.interruptedTwiceReason,
-            keepUntil: keepUntil(now))
+        // On a shared store the jobs running are other nodes' too: only those whose lease ran out
+        // are taken back (and again at every housekeeping).
+        let recovered =
+            if let leased {
+                try await leased.store.requeueExpired(
+                    now: now, maxStarts: configuration.maxStarts, reason: Self.interruptedTwiceReason,
+                    keepUntil: keepUntil(now))
+            } else {
+                try await store.recoverInterrupted(
+                    now: now, maxStarts: configuration.maxStarts, reason: Self.interruptedTwiceReason,
+                    keepUntil: keepUntil(now))
+            }
         housekeeping = Task { [weak self, interval = configuration.housekeepingInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -150,6 +178,20 @@ public actor JobService {
             await self?.wake(id)
         }
         defer { timer.cancel() }
+        // Another node may finish it: on a shared store, look every half second.
+        let watch: Task<Void, Never>? =
+            leased == nil
+            ? nil
+            : Task { [weak self, store] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if let job = try? await store.job(id: id), job.state.isFinal {
+                        await self?.wake(id)
+                        return
+                    }
+                }
+            }
+        defer { watch?.cancel() }
         await withCheckedContinuation { continuation in
             waiters[id, default: []].append(continuation)
             // The job may have finished while the first look was suspended: look again now
@@ -189,19 +231,54 @@ public actor JobService {
                 for (owner, count) in perOwner where count >= (runningLimit(owner) ?? .max) { skipping.insert(owner) }
             }
             let claimed: StoredJob?
+            var fence: Int?
             do {
-                claimed = try await store.claimNext(now: Date(), skipping: skipping)
+                if let leased {
+                    let lease = try await leased.store.claimNext(
+                        now: Date(), skipping: skipping, holder: leased.node, duration: configuration.leaseDuration)
+                    claimed = lease?.job
+                    fence = lease?.lease.fence
+                } else {
+                    claimed = try await store.claimNext(now: Date(), skipping: skipping)
+                }
                 lastError = nil
             } catch {
                 lastError = error
                 return
             }
             guard let job = claimed else { return }
-            launch(job)
+            launch(job, fence: fence)
         }
     }
 
-    private func launch(_ job: StoredJob) {
+    /// Renews the lease of a running job every third of its duration; a lease lost (cancelled
+    /// elsewhere, or taken after a stall) ends the job here without a word written.
+    private func renewLoop(_ id: String, fence: Int, store: any LeasedJobStore) -> Task<Void, Never> {
+        let duration = configuration.leaseDuration
+        return Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: duration / 3)
+                if Task.isCancelled { return }
+                let until = Date().addingTimeInterval(Double(duration.components.seconds))
+                do {
+                    if try await store.renewLease(id: id, fence: fence, until: until) { continue }
+                } catch {
+                    continue  // the database may be back before the lease runs out
+                }
+                await self?.loseLease(id)
+                return
+            }
+        }
+    }
+
+    private func loseLease(_ id: String) {
+        guard var entry = running[id], entry.ending == nil else { return }
+        entry.ending = .leaseLost
+        running[id] = entry
+        entry.task.cancel()
+    }
+
+    private func launch(_ job: StoredJob, fence: Int? = nil) {
         let progress = ProgressBox()
         let executor = self.executor
         let id = job.id
@@ -218,7 +295,9 @@ public actor JobService {
             // (SQLiteNIO does), which would leave the job IN_PROGRESS for good.
             await Task { await self?.finished(id, result) }.value
         }
-        running[id] = Running(owner: job.owner, task: task, progress: progress)
+        var entry = Running(owner: job.owner, task: task, progress: progress, fence: fence)
+        if let fence, let leased { entry.renewal = renewLoop(id, fence: fence, store: leased.store) }
+        running[id] = entry
     }
 
     private func timeOut(_ id: String) {
@@ -230,11 +309,12 @@ public actor JobService {
 
     private func finished(_ id: String, _ result: HandlerResult) async {
         guard let entry = running.removeValue(forKey: id) else { return }
+        entry.renewal?.cancel()
         let now = Date()
         do {
             switch entry.ending {
-            case .cancelled:
-                break  // recorded by `cancel`
+            case .cancelled, .leaseLost:
+                break  // recorded by `cancel`, here or on the node that holds the job now
             case .handedBack:
                 _ = try await store.handBack(id: id)
             case .timedOut, nil:
@@ -253,9 +333,16 @@ public actor JobService {
                     state = .timedOut
                     error = "the job ran past its executionTimeout; the output holds what finished before"
                 }
-                if try await store.finish(
-                    id: id, state: state, output: output, error: error, at: now, keepUntil: keepUntil(now))
-                {
+                let written =
+                    if let fence = entry.fence, let leased {
+                        try await leased.store.finish(
+                            id: id, fence: fence, state: state, output: output, error: error, at: now,
+                            keepUntil: keepUntil(now))
+                    } else {
+                        try await store.finish(
+                            id: id, state: state, output: output, error: error, at: now, keepUntil: keepUntil(now))
+                    }
+                if written {
                     if let job = try await store.job(id: id) { await onFinish?(job) }
                 }
             }
@@ -270,6 +357,15 @@ public actor JobService {
         let now = Date()
         do {
             let expired = try await store.expireQueued(now: now, keepUntil: keepUntil(now))
+            if let leased {
+                let swept = try await leased.store.requeueExpired(
+                    now: now, maxStarts: configuration.maxStarts, reason: Self.interruptedTwiceReason,
+                    keepUntil: keepUntil(now))
+                for id in swept.failed {
+                    wake(id)
+                    if let job = try await store.job(id: id) { await onFinish?(job) }
+                }
+            }
             for id in expired {
                 wake(id)
                 if let job = try await store.job(id: id) { await onFinish?(job) }

@@ -46,4 +46,70 @@ struct PostgresServiceEndToEndTests {
             #expect(!service.process.stdout.contains(password) && !service.process.stderr.contains(password))
         }
     }
+
+    /// The node that holds `id`'s lease, of `nodes` (by the pid in its node id), or nil.
+    static func holder(of id: String, schema: TestPostgres.Schema, among nodes: [ServiceHarness]) async throws
+        -> ServiceHarness?
+    {
+        let owner = try await TestPostgres.psql(
+            "SELECT coalesce(lease_owner, '') FROM \(schema.name).jobs WHERE id = '\(id)'")
+        return nodes.first { owner.contains("-\($0.process.pid)-") }
+    }
+
+    @Test(
+        "two nodes on one database: kill -9 of the node running a job, the other runs it after the lease; a cancel sent to one node stops the job on the other"
+    )
+    func twoNodes() async throws {
+        try await withPostgresSchema { schema in
+            let marker = 42_000 + Int.random(in: 100...999)
+            let repo = try TestRepository(files: ["slow.sh": "sleep 4\n", "hang.sh": "sleep \(marker)\n"])
+            let lease = ["--lease-seconds", "3"]
+            let a = try await ServiceHarness(arguments: lease, database: schema.url)
+            let b = try await ServiceHarness(arguments: lease, database: schema.url)
+            defer {
+                a.removeFiles()
+                b.removeFiles()
+            }
+            let key = try await a.createKey("ci")
+
+            // A job submitted to one node; whichever claimed it is killed mid-job.
+            let id = try await a.submit(["repo": repo.path, "test_command": "sh slow.sh", "runs": 1], key: key.secret)
+            _ = try await b.waitForStatus(id, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+            let running = try #require(try await Self.holder(of: id, schema: schema, among: [a, b]), "no lease holder")
+            let survivor = running === a ? b : a
+            running.process.kill()
+            _ = await running.process.waitForExit(timeout: 60)
+            let final = try await survivor.waitForFinal(id, key: key.secret)
+            #expect(final["status"] as? String == "COMPLETED", "\(final)")
+            #expect((final["output"] as? [String: Any])?["total_runs"] as? Int == 1, "\(final)")
+            let starts = try await TestPostgres.psql("SELECT starts FROM \(schema.name).jobs WHERE id = '\(id)'")
+            #expect(starts == "2", "the job ran on both nodes: \(starts) starts")
+
+            // A third node; a job running on one of the two is cancelled through the other.
+            let c = try await ServiceHarness(arguments: lease, database: schema.url)
+            defer { c.removeFiles() }
+            let hang = try await survivor.submit(
+                ["repo": repo.path, "test_command": "sh hang.sh", "runs": 1], key: key.secret)
+            _ = try await c.waitForStatus(hang, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+            let holder = try #require(try await Self.holder(of: hang, schema: schema, among: [survivor, c]))
+            let other = holder === c ? survivor : c
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ServiceHarness.processes(containing: "sleep \(marker)").isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(!ServiceHarness.processes(containing: "sleep \(marker)").isEmpty, "the job's sandbox never started")
+            let cancelled = try await other.send(.POST, "/v2/flakebox/cancel/\(hang)", key: key.secret)
+            #expect(cancelled.json?["status"] as? String == "CANCELLED", "\(cancelled)")
+            // The holder learns it when renewing its lease (every second here) and kills the sandbox.
+            let gone = ContinuousClock.now + .seconds(30)
+            while !ServiceHarness.processes(containing: "sleep \(marker)").isEmpty, ContinuousClock.now < gone {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(
+                ServiceHarness.processes(containing: "sleep \(marker)").isEmpty,
+                "the cancelled job's sandbox still runs on the other node")
+            for node in [survivor, c] { node.process.send(SIGTERM) }
+            for node in [survivor, c] { _ = await node.process.waitForExit(timeout: 60) }
+        }
+    }
 }

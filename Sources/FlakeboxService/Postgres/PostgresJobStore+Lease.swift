@@ -2,10 +2,10 @@ import FlakeboxJobs
 import Foundation
 import PostgresNIO
 
-/// Leases: what several nodes need on one database (the next step; `JobService` does not use
-/// them yet). A claim with a lease names its holder and expiry; the job's `fence` (bumped by
-/// every claim, leased or not) is what renewing and finishing must present.
-extension PostgresJobStore {
+/// Leases: what several nodes need on one database (see `LeasedJobStore`). A claim with a lease
+/// names its holder and expiry; the job's `fence` (bumped by every claim, leased or not) is what
+/// renewing and finishing must present.
+extension PostgresJobStore: LeasedJobStore {
     /// `claimNext`, with the job leased to `holder` until `now + duration`; the job and its lease.
     public func claimNext(now: Date, skipping: Set<String>, holder: String, duration: Duration)
         async throws(JobStoreError) -> (job: StoredJob, lease: JobLease)?
@@ -41,6 +41,38 @@ extension PostgresJobStore {
             WHERE id = \(id) AND fence = \(fence) AND state = 'IN_PROGRESS' RETURNING id
             """
         ).isEmpty
+    }
+
+    public func requeueExpired(now: Date, maxStarts: Int, reason: String, keepUntil: Date)
+        async throws(JobStoreError) -> (requeued: [String], failed: [String])
+    {
+        // Both updates in one statement (one snapshot, disjoint rows); only leased jobs: a job
+        // without a lease is a single node's, recovered at its start.
+        let rows = try await pool.query(
+            """
+            WITH requeued AS (
+                UPDATE jobs SET state = 'IN_QUEUE', started_at = NULL, lease_owner = NULL, lease_expires = NULL
+                WHERE state = 'IN_PROGRESS' AND lease_expires < \(seconds(now)) AND starts < \(maxStarts)
+                RETURNING id, seq
+            ), failed AS (
+                UPDATE jobs SET state = 'FAILED', output = NULL, error = \(reason), finished_at = \(seconds(now)),
+                    keep_until = \(seconds(keepUntil)), lease_owner = NULL, lease_expires = NULL
+                WHERE state = 'IN_PROGRESS' AND lease_expires < \(seconds(now)) AND starts >= \(maxStarts)
+                RETURNING id, seq
+            )
+            SELECT 'requeued' AS kind, id, seq FROM requeued UNION ALL SELECT 'failed', id, seq FROM failed
+            ORDER BY seq
+            """)
+        var result: (requeued: [String], failed: [String]) = ([], [])
+        for row in rows {
+            let row = row.store()
+            if try row.value("kind", String.self) == "requeued" {
+                result.requeued.append(try row.value("id"))
+            } else {
+                result.failed.append(try row.value("id"))
+            }
+        }
+        return result
     }
 
     /// The job's current lease, if it is running under one.
