@@ -11,8 +11,28 @@ import Testing
 /// `memory_budget` (the machine's free memory at the time). The shard record keeps its durations
 /// under `durations_s` too, apart from its rows.
 enum TimeFree {
-    static func json(_ summary: JobSummary) throws -> String {
+    /// - Parameter runnerTimes: also mask what differs from process to process in each result's
+    ///   output: the runner's timing (pytest's `1 failed, 1 passed in 0.05s`) and object addresses
+    ///   (`<… object at 0x151fe3b0>`).
+    static func json(_ summary: JobSummary, runnerTimes: Bool = false) throws -> String {
         var object = try #require(try JSONSerialization.jsonObject(with: summary.encodedJSON()) as? [String: Any])
+        if runnerTimes {
+            let timing = try NSRegularExpression(pattern: #" in [0-9.]+s\b"#)
+            let address = try NSRegularExpression(pattern: #"\b0x[0-9a-f]+\b"#)
+            func masked(_ text: Any?) -> Any? {
+                guard let text = text as? String else { return text }
+                let timed = timing.stringByReplacingMatches(
+                    in: text, range: NSRange(text.startIndex..., in: text), withTemplate: " in <t>s")
+                return address.stringByReplacingMatches(
+                    in: timed, range: NSRange(timed.startIndex..., in: timed), withTemplate: "0x<a>")
+            }
+            object["results"] = (object["results"] as? [[String: Any]])?.map { entry in
+                var entry = entry
+                entry["stdout"] = masked(entry["stdout"])
+                entry["stderr"] = masked(entry["stderr"])
+                return entry
+            }
+        }
         object["timings"] = nil
         object["durations_s"] = nil
         object["memory_budget"] = nil
@@ -104,6 +124,40 @@ struct ShardMergeEndToEndTests {
         for order in [[2, 0, 1], [1, 2, 0]] {
             #expect(try SummaryMerger.merge(order.map { shards[$0] }).encodedJSON() == merged.encodedJSON())
         }
+    }
+
+    @Test(
+        "a pytest job's shards give its per-test table, cause signatures, seed reach and order",
+        .enabled(if: JobTestMachine.hasPytest, "needs Debian's python3-pytest (scripts/bootstrap.sh installs it)"))
+    func pytestShards() async throws {
+        let test = moduleSeededTest + "\n\ndef test_ok():\n    assert True\n"
+        let repo = try TestRepository(files: ["tests/test_coin.py": test])
+        func job(_ start: UInt64, _ runs: Int) -> JobInput {
+            var input = JobInput(
+                repo: repo.path, testCommand: "python3 -m pytest -q tests", runs: runs, parallelism: 3,
+                seedStart: start)
+            input.rerun = 0
+            input.shuffle = true
+            return input
+        }
+        let runner = JobRunner()
+        let unsplit = try await runner.run(job(0, 24), origin: .commandLine)
+        var shards: [JobSummary] = []
+        for (start, runs) in [(0 as UInt64, 10), (10, 7), (17, 7)] {
+            shards.append(try await runner.run(job(start, runs), origin: .commandLine))
+        }
+        let merged = try SummaryMerger.merge(shards.reversed())
+        let expected = try TimeFree.json(unsplit, runnerTimes: true)
+        let got = try TimeFree.json(merged, runnerTimes: true)
+        #expect(got == expected, "first difference: \(TimeFree.firstDifference(got, expected))")
+        // The known answer (the generator seeded with each seed), and what the merge rebuilt.
+        let failing = try hostFailingSeeds(
+            "from random import seed, random", failsWhen: "random() >= 0.5", seeds: 0..<24)
+        #expect(Set(merged.failingSeeds.map(Int.init)) == failing)
+        #expect(merged.tests.count == 1 && merged.tests.first?.name.hasSuffix("test_coin") == true, "\(merged.tests)")
+        #expect(merged.testsTotal == 2)
+        #expect(merged.seedReach?.pluginActive == 24)
+        #expect(merged.results.allSatisfy { $0.order?.count == 2 })
     }
 
     @Test("shards of another commit or command are refused")

@@ -35,12 +35,22 @@ enum MergeFixtures {
     }
 
     static func summary(
-        seedStart: UInt64, runs: Int, commit: String = "0123456789abcdef", command: String = "python3 -m pytest -q"
+        seedStart: UInt64, runs: Int, commit: String = "0123456789abcdef", command: String = "python3 -m pytest -q",
+        budget: Int = 4 << 20, outputBytes: Int = 0
     ) -> JobSummary {
-        let records = (0..<runs).map { record(seed: seedStart + UInt64($0), attempt: $0) }
+        let records = (0..<runs).map { index in
+            var record = record(seed: seedStart + UInt64(index), attempt: index)
+            if outputBytes > 0 {
+                // Lines that differ from seed to seed, so that each attempt's output is its own.
+                let seed = seedStart + UInt64(index)
+                let text = (0..<(outputBytes / 32)).map { "line \($0) of seed \(seed) ........\n" }.joined()
+                record.result.stdout = SummaryFixtures.output(text)
+            }
+            return record
+        }
         let job = JobInput(
             repo: "https://example.com/repo.git", testCommand: command, runs: runs, parallelism: 2,
-            seedStart: seedStart)
+            seedStart: seedStart, summaryBudgetBytes: budget)
         return Summarizer.summarize(
             SummaryInput(
                 job: job, records: records.reversed(), complete: true, isolation: SummaryFixtures.isolation,
@@ -98,6 +108,22 @@ struct SummaryMergeTests {
         let all = try SummaryMerger.merge([a, b, c]).encodedJSON()
         #expect(try SummaryMerger.merge([try SummaryMerger.merge([a, b]), c]).encodedJSON() == all)
         #expect(try SummaryMerger.merge([a]).encodedJSON() == a.encodedJSON())
+    }
+
+    @Test("results are fitted to the budget again: the merge cuts outputs as the unsplit job does")
+    func budget() throws {
+        let budget = 96 << 10
+        let unsplit = MergeFixtures.summary(seedStart: 100, runs: 60, budget: budget, outputBytes: 3000)
+        #expect(unsplit.truncation.attemptsWithCutOutput > 0, "the unsplit job must cut for this test to say anything")
+        let shards = [(100 as UInt64, 20), (120, 20), (140, 20)].map {
+            MergeFixtures.summary(seedStart: $0.0, runs: $0.1, budget: budget, outputBytes: 3000)
+        }
+        #expect(shards.allSatisfy { $0.truncation.attemptsWithCutOutput == 0 })
+        let merged = try SummaryMerger.merge(shards)
+        #expect(merged.truncation.withinBudget && merged.truncation.jsonBytes <= budget)
+        #expect(
+            String(decoding: merged.encodedJSON(), as: UTF8.self)
+                == String(decoding: unsplit.encodedJSON(), as: UTF8.self))
     }
 
     @Test("overlapping seed ranges are refused, naming the overlap")
