@@ -36,7 +36,7 @@ enum MergeFixtures {
 
     static func summary(
         seedStart: UInt64, runs: Int, commit: String = "0123456789abcdef", command: String = "python3 -m pytest -q",
-        budget: Int = 4 << 20, outputBytes: Int = 0
+        budget: Int = 4 << 20, outputBytes: Int = 0, classification: ClassificationReport? = nil
     ) -> JobSummary {
         let records = (0..<runs).map { index in
             var record = record(seed: seedStart + UInt64(index), attempt: index)
@@ -51,11 +51,12 @@ enum MergeFixtures {
         let job = JobInput(
             repo: "https://example.com/repo.git", testCommand: command, runs: runs, parallelism: 2,
             seedStart: seedStart, summaryBudgetBytes: budget)
-        return Summarizer.summarize(
-            SummaryInput(
-                job: job, records: records.reversed(), complete: true, isolation: SummaryFixtures.isolation,
-                timings: JobTimings(cloneSeconds: 1.5, setupSeconds: 2, runSeconds: 10, totalSeconds: 13.5),
-                commit: commit, flakeboxVersion: "9.9.9"))
+        var input = SummaryInput(
+            job: job, records: records.reversed(), complete: true, isolation: SummaryFixtures.isolation,
+            timings: JobTimings(cloneSeconds: 1.5, setupSeconds: 2, runSeconds: 10, totalSeconds: 13.5),
+            commit: commit, flakeboxVersion: "9.9.9")
+        input.classification = classification
+        return Summarizer.summarize(input)
     }
 
     static func refusal(_ summaries: [JobSummary]) -> MergeError? {
@@ -124,6 +125,29 @@ struct SummaryMergeTests {
         #expect(
             String(decoding: merged.encodedJSON(), as: UTF8.self)
                 == String(decoding: unsplit.encodedJSON(), as: UTF8.self))
+    }
+
+    @Test("a classification phase is carried over from the shards: kinds from the lowest seeds, runs summed")
+    func classification() throws {
+        func phase(_ kind: TestClassification.Kind, polluter: String?, runs: Int) -> ClassificationReport {
+            ClassificationReport(
+                tests: [
+                    "tests.test_calc::test_add": TestClassification(
+                        kind: kind, reason: "it passed alone 3 of 3 times", polluter: polluter, aloneRuns: 3,
+                        aloneFailures: 0, replay: "pytest tests/test_calc.py::test_add", runs: runs)
+                ], runs: runs, skippedTests: 1, note: "Bounds: 3 runs alone.", seconds: 2)
+        }
+        let a = MergeFixtures.summary(
+            seedStart: 100, runs: 10, classification: phase(.victim, polluter: "tests.test_calc::test_sub", runs: 7))
+        let b = MergeFixtures.summary(seedStart: 110, runs: 10, classification: phase(.nod, polluter: nil, runs: 5))
+        #expect(try SummaryMerger.merge([a]).encodedJSON() == a.encodedJSON(), "one phase carries over as it was")
+        let merged = try SummaryMerger.merge([b, a])
+        #expect(merged.classification?.runs == 12 && merged.classification?.testsSkipped == 2)
+        #expect(merged.classification?.note.hasPrefix("Each of 2 shards classified") == true)
+        let entry = try #require(merged.tests.first { $0.name == "tests.test_calc::test_add" })
+        #expect(entry.kind == .victim && entry.polluter == "tests.test_calc::test_sub")
+        #expect(entry.rateAlone == a.tests.first { $0.name == entry.name }?.rateAlone)
+        #expect(entry.failures == 3, "seeds 100, 105 and 115 (110 is a harness failure): the merged job's counts")
     }
 
     @Test("overlapping seed ranges are refused, naming the overlap")

@@ -164,12 +164,55 @@ struct JoinedShards {
         input.memoryLimitBytes = shard.memoryLimitBytes
         input.cpuLimit = shard.cpuLimit
         input.seedReplay = seedReplay()
+        input.classification = classification()
 
         var context = SummaryContext(input, shard: shard)
         context.isolation = first.isolation
         context.stress = first.stress
         context.memoryBudget = summaries.lazy.compactMap(\.memoryBudget).first
         return context
+    }
+
+    /// The shards' classification phases carried over (each classified the tests that failed in
+    /// it, within its own bounds; the unsplit job's phase would have chosen for itself): each
+    /// test's kind from the shard with the lowest seeds that classified it, runs and skipped tests
+    /// summed, the slowest phase's time.
+    private func classification() -> ClassificationReport? {
+        let phases = summaries.compactMap(\.classification)
+        guard let first = phases.first else { return nil }
+        var tests: [String: TestClassification] = [:]
+        for summary in summaries {
+            for entry in summary.tests where tests[entry.name] == nil {
+                guard let kind = entry.kind else { continue }
+                let alone = entry.rateAlone.flatMap(Self.counts)
+                tests[entry.name] = TestClassification(
+                    kind: kind, reason: entry.kindReason ?? "", polluter: entry.polluter,
+                    stateSetter: entry.stateSetter, aloneRuns: alone?.trials ?? 0,
+                    aloneFailures: alone?.failures ?? 0, replay: entry.replay, runs: entry.classificationRuns ?? 0)
+            }
+        }
+        let note =
+            phases.count == 1
+            ? first.note
+            : "Each of \(phases.count) shards classified the tests that failed in it; a test's kind is from the "
+                + "shard with the lowest seeds that classified it. " + first.note
+        return ClassificationReport(
+            tests: tests, runs: phases.reduce(0) { $0 + $1.runs },
+            skippedTests: phases.reduce(0) { $0 + $1.testsSkipped }, note: note,
+            seconds: phases.map(\.seconds).max() ?? 0)
+    }
+
+    /// The failures and runs a failure rate was made from, read back from its sentence (the only
+    /// place the summary keeps them).
+    static func counts(_ rate: JobSummary.FailureRate) -> (failures: Int, trials: Int)? {
+        let words = rate.sentence.split(separator: " ")
+        if rate.sentence.hasPrefix("no failure in "), words.count > 3, let trials = Int(words[3]) {
+            return (0, trials)
+        }
+        if words.count > 2, words[1] == "of", let failures = Int(words[0]), let trials = Int(words[2]) {
+            return (failures, trials)
+        }
+        return nil
     }
 
     /// A shard's replay of its first failing seed, renumbered; the summary keeps it only when

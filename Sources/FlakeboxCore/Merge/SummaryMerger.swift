@@ -12,9 +12,10 @@ import FlakeboxSandbox
 /// What is not recomputed: `timings` take each field's maximum over the shards (shards run side
 /// by side, so the slowest one is what the user waited for; `checkout_cached` only when every
 /// shard's was); `isolation`, `setup`, `stress`, `memory_budget`, `commit` and the version come
-/// from the shard with the lowest seeds; a classification phase is dropped (each shard
-/// classified its own failures with its own bounds; the merged summary has none). Outputs are
-/// those the shards kept: exact when no shard had to cut an output the merged summary keeps.
+/// from the shard with the lowest seeds; a classification phase is carried over, not recomputed
+/// (each shard classified the tests that failed in it, within its own bounds: each test's kind
+/// comes from the lowest-seed shard that classified it, runs are summed). Outputs are those the
+/// shards kept: exact when no shard had to cut an output the merged summary keeps.
 public enum SummaryMerger {
     public static func merge(_ summaries: [JobSummary]) throws(MergeError) -> JobSummary {
         guard !summaries.isEmpty else { throw MergeError(.noSummaries, "nothing to merge: give at least one summary") }
