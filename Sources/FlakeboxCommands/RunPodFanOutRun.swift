@@ -29,21 +29,44 @@
                 throw Failure(description: "--runpod-endpoint needs the API key in RUNPOD_API_KEY", exitCode: 64)
             }
             let plan = ShardPlan(runs: input.runs, seedStart: input.seedStart, shards: options.shards ?? 1)
-            var shards: [RunPodFanOut.Shard] = []
-            for range in plan.ranges {
-                var part = object
-                part["seed_start"] = range.seedStart
-                part["runs"] = range.runs
-                let data = try JSONSerialization.data(withJSONObject: part, options: [.sortedKeys])
-                shards.append(RunPodFanOut.Shard(range: range, input: data))
-            }
             let client = RunPodEndpointClient(baseURL: options.apiURL, endpoint: endpoint, apiKey: key)
-            let fanOut = RunPodFanOut(client: client, shards: shards)
+            let request = pinRequest(input)
+            // As text: the task below may not share the dictionary (its values are not Sendable).
+            let base = try JSONSerialization.data(withJSONObject: object)
 
-            // Installed before the first submission, as a local run installs it before its job.
+            // Installed before the ref is resolved, as a local run installs it before its job: a
+            // Ctrl-C while git asks the repository kills git too.
             let signals = ShutdownSignal.stream()
-            let job = Task { () async throws(RunPodEndpointError) -> [JobSummary] in
-                try await fanOut.run(progress: { reporter.update($0) })
+            let job = Task { () async throws(Failure) -> [JobSummary] in
+                // Every shard clones this one commit: resolved once, before any is submitted, so a
+                // push between two shards' clones cannot split the job over two commits.
+                let ref: String
+                do throws(FetchError) {
+                    ref = try await RepositoryFetcher.pinnedRef(request)
+                } catch {
+                    let what = input.ref.map { "the ref \(RepositoryURL.quoted($0))" } ?? "the default branch"
+                    throw Failure(
+                        description: "cannot resolve \(what) of the repository to a commit: \(error.message)",
+                        exitCode: 3)
+                }
+                var shards: [RunPodFanOut.Shard] = []
+                for range in plan.ranges {
+                    guard var part = (try? JSONSerialization.jsonObject(with: base)) as? [String: Any] else {
+                        throw Failure(description: "the job input cannot be read back from JSON", exitCode: 3)
+                    }
+                    part["seed_start"] = range.seedStart
+                    part["runs"] = range.runs
+                    part["ref"] = ref
+                    guard let data = try? JSONSerialization.data(withJSONObject: part, options: [.sortedKeys]) else {
+                        throw Failure(description: "the job input cannot be written as JSON", exitCode: 3)
+                    }
+                    shards.append(RunPodFanOut.Shard(range: range, input: data))
+                }
+                do {
+                    return try await RunPodFanOut(client: client, shards: shards).run(progress: { reporter.update($0) })
+                } catch {
+                    throw Failure(description: "\(error)", exitCode: 3)
+                }
             }
             let watcher = Task {
                 for await signal in signals {
@@ -66,13 +89,27 @@
             let summaries: [JobSummary]
             switch result {
             case .success(let value): summaries = value
-            case .failure(let error): throw Failure(description: "\(error)", exitCode: 3)
+            case .failure(let failure): throw failure
             }
             do {
                 return try SummaryMerger.merge(summaries)
             } catch {
                 throw Failure(description: "the shards' summaries cannot be merged: \(error.message)", exitCode: 3)
             }
+        }
+
+        /// Where the ref is resolved: the job's repository, under the rules its workers fetch it by
+        /// (remote input: public addresses only, no local paths).
+        static func pinRequest(_ input: JobInput) -> FetchRequest {
+            #if DEBUG
+                // Debug builds only, for tests: their stand-in endpoint runs each job on a local
+                // repository in place of the job's URL, so the ref is resolved in that repository.
+                let environment = ProcessInfo.processInfo.environment
+                if let path = environment["FLAKEBOX_DEBUG_PIN_REPOSITORY"], !path.isEmpty {
+                    return FetchRequest(repo: path, ref: input.ref, allowLocal: true, submodules: input.submodules)
+                }
+            #endif
+            return FetchRequest(repo: input.repo, ref: input.ref, allowLocal: false, submodules: input.submodules)
         }
     }
 #endif

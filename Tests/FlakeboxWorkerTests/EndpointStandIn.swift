@@ -34,6 +34,8 @@ actor EndpointStandIn {
     private let repositories: [String: String]
     /// Seed start → how many of its jobs still fail for a platform reason.
     private var failures: [UInt64: Int]
+    /// Run when the first job arrives, before it starts (a push between the submissions' clones).
+    private let onFirstJob: (@Sendable () -> Void)?
     private var jobs: [String: Job] = [:]
     private(set) var submitted: [String] = []
     private(set) var cancelled: [String] = []
@@ -41,7 +43,7 @@ actor EndpointStandIn {
 
     private init(
         port: Int, key: String, channel: any Channel, inbox: AsyncStream<StandInRunPod.Incoming>.Continuation,
-        mode: Mode, repositories: [String: String], failures: [UInt64: Int]
+        mode: Mode, repositories: [String: String], failures: [UInt64: Int], onFirstJob: (@Sendable () -> Void)?
     ) {
         self.port = port
         self.key = key
@@ -50,11 +52,12 @@ actor EndpointStandIn {
         self.mode = mode
         self.repositories = repositories
         self.failures = failures
+        self.onFirstJob = onFirstJob
     }
 
     static func start(
         mode: Mode = .run, key: String = "test-key", repositories: [String: String] = [:],
-        failures: [UInt64: Int] = [:]
+        failures: [UInt64: Int] = [:], onFirstJob: (@Sendable () -> Void)? = nil
     ) async throws -> EndpointStandIn {
         let (stream, inbox) = AsyncStream.makeStream(of: StandInRunPod.Incoming.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -72,7 +75,7 @@ actor EndpointStandIn {
         }
         let server = EndpointStandIn(
             port: port, key: key, channel: channel, inbox: inbox, mode: mode, repositories: repositories,
-            failures: failures)
+            failures: failures, onFirstJob: onFirstJob)
         Task {
             for await incoming in stream {
                 let reply = await server.answer(incoming.request)
@@ -96,12 +99,15 @@ actor EndpointStandIn {
         var seedStart: Int?
         var runs: Int?
         var repo: String?
+        var ref: String?
     }
 
     /// Every submitted job, in order.
     func submissions() -> [Submission] {
         submitted.compactMap { jobs[$0]?.input }.map {
-            Submission(seedStart: $0["seed_start"] as? Int, runs: $0["runs"] as? Int, repo: $0["repo"] as? String)
+            Submission(
+                seedStart: $0["seed_start"] as? Int, runs: $0["runs"] as? Int, repo: $0["repo"] as? String,
+                ref: $0["ref"] as? String)
         }
     }
 
@@ -118,6 +124,7 @@ actor EndpointStandIn {
             guard let body = JSON.object(request.body), let input = body["input"] as? [String: Any] else {
                 return .raw(status: 400, contentType: "application/json", body: JSON.encode(["error": "no input"]))
             }
+            if submitted.isEmpty { onFirstJob?() }
             let id = "job-\(submitted.count + 1)-u1"
             submitted.append(id)
             jobs[id] = Job(input: input, status: "IN_QUEUE")

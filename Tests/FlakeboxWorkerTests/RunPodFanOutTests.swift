@@ -18,13 +18,20 @@ struct RunPodFanOutTests {
         if [ $((TEST_SEED % 7)) -eq 0 ]; then echo "ConnectionError: peer reset" >&2; exit 2; fi
         """
 
-    func fanOut(_ standIn: EndpointStandIn, key: String = "test-key", extra: [String] = []) throws -> FlakeboxProcess {
+    /// The CLI fanning the job out to `standIn`; the ref is resolved in `repo` (the stand-in's jobs
+    /// run on it in place of the URL; a debug build's `FLAKEBOX_DEBUG_PIN_REPOSITORY`).
+    func fanOut(_ standIn: EndpointStandIn, repo: TestRepository, key: String = "test-key", extra: [String] = [])
+        throws -> FlakeboxProcess
+    {
         try FlakeboxProcess(
             arguments: [
                 "run", "--repo", Self.url, "--runs", "12", "--seed-start", "100", "--parallelism", "2", "--rerun",
                 "0", "--json", "--runpod-endpoint", "EP", "--shards", "3", "--runpod-api-url", standIn.baseURL,
             ] + extra + ["--", "sh", "check.sh"],
-            environment: ["RUNPOD_API_KEY": key, "PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()],
+            environment: [
+                "RUNPOD_API_KEY": key, "PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
+                "FLAKEBOX_DEBUG_PIN_REPOSITORY": repo.path,
+            ],
             directory: NSTemporaryDirectory())
     }
 
@@ -55,15 +62,16 @@ struct RunPodFanOutTests {
         .enabled(if: WorkerTestMachine.fullTier, "needs the full isolation tier to run the shards"))
     func mergedEqualsLocal() async throws {
         let repo = try TestRepository(files: ["check.sh": Self.script + "\n"])
+        let head = try repo.head()
         let standIn = try await EndpointStandIn.start(repositories: [Self.url: repo.path], failures: [104: 1])
-        let process = try fanOut(standIn)
+        let process = try fanOut(standIn, repo: repo)
         let termination = await process.waitForExit(timeout: 300)
         let inputs = await standIn.submissions()
         await standIn.shutdown()
         #expect(termination == .exited(1), "\(process.stderr)")
         // Three shards of 4 runs, the one at seed 104 twice.
         #expect(inputs.map(\.seedStart) == [100, 104, 108, 104])
-        #expect(inputs.allSatisfy { $0.runs == 4 && $0.repo == Self.url })
+        #expect(inputs.allSatisfy { $0.runs == 4 && $0.repo == Self.url && $0.ref == head }, "\(inputs)")
 
         var local = JobInput(repo: repo.path, testCommand: "sh check.sh", runs: 12, parallelism: 2, seedStart: 100)
         local.rerun = 0
@@ -76,11 +84,38 @@ struct RunPodFanOutTests {
     }
 
     @Test(
+        "every shard gets the commit the branch named before any was submitted, though it moves after",
+        .enabled(if: WorkerTestMachine.fullTier, "needs the full isolation tier to run the shards"))
+    func refPinned() async throws {
+        let repo = try TestRepository(files: ["check.sh": Self.script + "\n"])
+        let head = try repo.head()
+        let standIn = try await EndpointStandIn.start(
+            repositories: [Self.url: repo.path],
+            onFirstJob: {
+                // A push after the ref was resolved, before any shard clones: every attempt of
+                // the new commit would fail.
+                try? Data("exit 1\n".utf8).write(to: URL(fileURLWithPath: repo.path + "/check.sh"))
+                try? repo.commitAll(message: "pushed meanwhile")
+            })
+        let process = try fanOut(standIn, repo: repo)
+        let termination = await process.waitForExit(timeout: 300)
+        let inputs = await standIn.submissions()
+        await standIn.shutdown()
+        #expect(try repo.head() != head, "the branch moved")
+        #expect(termination == .exited(1), "\(process.stderr)")
+        #expect(inputs.count == 3 && inputs.allSatisfy { $0.ref == head }, "\(inputs)")
+        let summary = try JSONDecoder().decode(JobSummary.self, from: Data(process.stdout.utf8))
+        #expect(summary.commit == head)
+        #expect(summary.failingSeeds == [100, 105, 110] && summary.totalRuns == 12)
+    }
+
+    @Test(
         "SIGINT cancels every shard's job on the endpoint, then exits 130",
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
     func interruptCancelsShards() async throws {
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
         let standIn = try await EndpointStandIn.start(mode: .hold)
-        let process = try fanOut(standIn)
+        let process = try fanOut(standIn, repo: repo)
         var waited = 0
         while await standIn.submitted.count < 3, waited < 600, process.termination == nil {
             try await Task.sleep(for: .milliseconds(100))
@@ -103,8 +138,9 @@ struct RunPodFanOutTests {
         "a shard whose jobs keep failing is tried three times; the others are cancelled; exit 3",
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
     func retriesRunOut() async throws {
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
         let standIn = try await EndpointStandIn.start(mode: .hold, failures: [108: 5])
-        let process = try fanOut(standIn)
+        let process = try fanOut(standIn, repo: repo)
         let termination = await process.waitForExit(timeout: 120)
         let inputs = await standIn.submissions()
         let submitted = await standIn.submitted
@@ -121,8 +157,9 @@ struct RunPodFanOutTests {
         "a key the endpoint refuses (401) is a clear error, exit 3",
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
     func badKey() async throws {
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
         let standIn = try await EndpointStandIn.start(key: "the-right-key")
-        let process = try fanOut(standIn, key: "a-wrong-key")
+        let process = try fanOut(standIn, repo: repo, key: "a-wrong-key")
         let termination = await process.waitForExit(timeout: 60)
         let submitted = await standIn.submitted
         let refused = await standIn.unauthorized
@@ -139,10 +176,10 @@ struct RunPodFanOutTests {
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
     func refusals() async throws {
         let standIn = try await EndpointStandIn.start()
-        let flag = try fanOut(standIn, extra: ["--runpod-api-key", "secret"])
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
+        let flag = try fanOut(standIn, repo: repo, extra: ["--runpod-api-key", "secret"])
         #expect(await flag.waitForExit(timeout: 60) == .exited(64))
         #expect(flag.stderr.contains("set RUNPOD_API_KEY instead"), "\(flag.stderr)")
-        let repo = try TestRepository(files: ["check.sh": "true\n"])
         let local = try FlakeboxProcess(
             arguments: [
                 "run", "--repo", repo.path, "--runpod-endpoint", "EP", "--runpod-api-url", standIn.baseURL, "--",
