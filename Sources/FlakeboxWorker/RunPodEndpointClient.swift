@@ -83,7 +83,17 @@ public final class RunPodEndpointClient: Sendable {
                 : try? JSONSerialization.data(
                     withJSONObject: value, options: .fragmentsAllowed)
         }
-        return JobStatus(status: status, output: output, error: object["error"].map { "\($0)" })
+        // RunPod's `error` is a string (the SDK's error_info is JSON text inside it); anything
+        // else is kept as JSON text.
+        var error: String?
+        if let value = object["error"], !(value is NSNull) {
+            error =
+                value as? String
+                ?? (try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed)).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
+        }
+        return JobStatus(status: status, output: output, error: error)
     }
 
     public func cancel(_ id: String) async throws(RunPodEndpointError) {

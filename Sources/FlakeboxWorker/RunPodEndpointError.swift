@@ -11,8 +11,10 @@ public struct RunPodEndpointError: Error, Sendable, CustomStringConvertible {
         public static let transport = Code(name: "transport")
         /// A reply that is not the shape the API documents.
         public static let badReply = Code(name: "bad_reply")
-        /// A shard's job failed and its retries did too, or finished without a summary.
+        /// A shard's job failed for a platform reason, and its retries did too.
         public static let shardFailed = Code(name: "shard_failed")
+        /// A shard's job ended with a job error (input refused, clone or setup failed): not retried.
+        public static let jobFailed = Code(name: "job_failed")
         /// The fan-out was cancelled (its shards' jobs were cancelled first).
         public static let cancelled = Code(name: "cancelled")
         public var description: String { name }

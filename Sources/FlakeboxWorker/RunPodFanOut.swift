@@ -2,11 +2,13 @@ import FlakeboxCore
 import Foundation
 
 /// One job run as shards on a RunPod endpoint: each shard's input (a disjoint seed range of the
-/// job) submitted as a job of its own, their `/status` followed with back-off, a shard whose job
-/// ended `FAILED`, `TIMED_OUT` or `CANCELLED` without a summary (a platform failure: the worker
-/// died, the queue dropped it) submitted again up to `maximumRetries` times, and the shards'
-/// summaries returned for `SummaryMerger`. Cancelling the task cancels every shard's job on the
-/// endpoint before returning.
+/// job) submitted as a job of its own, their `/status` followed with back-off, and the shards'
+/// summaries returned for `SummaryMerger`. A shard whose job ended without a summary is judged by
+/// its reply (`ShardJobOutcome`): a job error (input refused, clone or setup failed) ends the
+/// fan-out with that error, since every try would repeat it; anything else is a platform failure
+/// (the worker died, the queue dropped the job), and the shard is submitted again up to
+/// `maximumRetries` times. Cancelling the task cancels every shard's job on the endpoint before
+/// returning.
 public struct RunPodFanOut: Sendable {
     /// One shard: its seed range and the job input sent for it (a JSON object's text).
     public struct Shard: Sendable {
@@ -80,28 +82,29 @@ public struct RunPodFanOut: Sendable {
         let reply = try await client.status(of: states[index].jobID)
         switch reply.status {
         case "COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED":
-            if let output = reply.output, let summary = try? JSONDecoder().decode(JobSummary.self, from: output) {
+            switch ShardJobOutcome(reply) {
+            case .summary(let summary):
                 states[index].summary = summary
                 return true
-            }
-            guard reply.status != "COMPLETED" else {
+            case .jobError(let description):
                 states[index].ended = true
                 throw RunPodEndpointError(
-                    .shardFailed,
-                    "the shard of \(shard.range) (job \(states[index].jobID)) completed without a summary: "
-                        + Self.describe(reply))
+                    .jobFailed,
+                    "the shard of \(shard.range) (job \(states[index].jobID)) ended with a job error, "
+                        + "which another try would repeat: \(description)")
+            case .platformFailure:
+                guard states[index].submissions <= maximumRetries else {
+                    states[index].ended = true
+                    throw RunPodEndpointError(
+                        .shardFailed,
+                        "the shard of \(shard.range) failed \(states[index].submissions) times; the last job "
+                            + "(\(states[index].jobID)) ended \(reply.status): \(Self.describe(reply))")
+                }
+                states[index].jobID = try await client.submit(input: shard.input)
+                states[index].submissions += 1
+                states[index].progress = nil
+                return true
             }
-            guard states[index].submissions <= maximumRetries else {
-                states[index].ended = true
-                throw RunPodEndpointError(
-                    .shardFailed,
-                    "the shard of \(shard.range) failed \(states[index].submissions) times; the last job "
-                        + "(\(states[index].jobID)) ended \(reply.status): \(Self.describe(reply))")
-            }
-            states[index].jobID = try await client.submit(input: shard.input)
-            states[index].submissions += 1
-            states[index].progress = nil
-            return true
         case "IN_PROGRESS":
             let progress = reply.progress
             defer { states[index].progress = progress ?? states[index].progress }

@@ -8,9 +8,11 @@ import NIOPosix
 /// A stand-in for RunPod's client API of one endpoint (docs/RUNPOD_PROTOCOL.md §18) on 127.0.0.1:
 /// `POST /v2/EP/run`, `GET /v2/EP/status/{id}`, `POST /v2/EP/cancel/{id}`, answered only with
 /// `Authorization: Bearer <key>` (401 otherwise). Each submitted job runs for real, in process,
-/// through `JobRunner` (the repository URL mapped to a local clone, as a worker would clone it),
-/// unless the stand-in holds jobs (`IN_PROGRESS` with a progress object until cancelled) or is
-/// told to fail a shard's first jobs for a platform reason (`FAILED`, no output).
+/// through the worker's `FlakeboxJobHandler` (the repository URL mapped to a local path, as a
+/// worker would clone it), its summary the `output` of a `COMPLETED` job and its error the `error`
+/// of a `FAILED` one, as RunPod reports a worker's job-done; unless the stand-in holds jobs
+/// (`IN_PROGRESS` with a progress object until cancelled) or is told to fail a shard's first jobs
+/// for a platform reason (`FAILED`, no output).
 actor EndpointStandIn {
     enum Mode: Sendable {
         case run
@@ -36,6 +38,9 @@ actor EndpointStandIn {
     private var failures: [UInt64: Int]
     /// Run when the first job arrives, before it starts (a push between the submissions' clones).
     private let onFirstJob: (@Sendable () -> Void)?
+    /// The handler takes local paths (the mapped repositories); false: it refuses them, as a
+    /// production worker refuses a job's local path.
+    private let allowLocal: Bool
     private var jobs: [String: Job] = [:]
     private(set) var submitted: [String] = []
     private(set) var cancelled: [String] = []
@@ -43,7 +48,8 @@ actor EndpointStandIn {
 
     private init(
         port: Int, key: String, channel: any Channel, inbox: AsyncStream<StandInRunPod.Incoming>.Continuation,
-        mode: Mode, repositories: [String: String], failures: [UInt64: Int], onFirstJob: (@Sendable () -> Void)?
+        mode: Mode, repositories: [String: String], failures: [UInt64: Int], onFirstJob: (@Sendable () -> Void)?,
+        allowLocal: Bool
     ) {
         self.port = port
         self.key = key
@@ -53,11 +59,12 @@ actor EndpointStandIn {
         self.repositories = repositories
         self.failures = failures
         self.onFirstJob = onFirstJob
+        self.allowLocal = allowLocal
     }
 
     static func start(
         mode: Mode = .run, key: String = "test-key", repositories: [String: String] = [:],
-        failures: [UInt64: Int] = [:], onFirstJob: (@Sendable () -> Void)? = nil
+        failures: [UInt64: Int] = [:], onFirstJob: (@Sendable () -> Void)? = nil, allowLocal: Bool = true
     ) async throws -> EndpointStandIn {
         let (stream, inbox) = AsyncStream.makeStream(of: StandInRunPod.Incoming.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -75,7 +82,7 @@ actor EndpointStandIn {
         }
         let server = EndpointStandIn(
             port: port, key: key, channel: channel, inbox: inbox, mode: mode, repositories: repositories,
-            failures: failures, onFirstJob: onFirstJob)
+            failures: failures, onFirstJob: onFirstJob, allowLocal: allowLocal)
         Task {
             for await incoming in stream {
                 let reply = await server.answer(incoming.request)
@@ -169,15 +176,15 @@ actor EndpointStandIn {
         guard mode == .run else { return }
         var local = input
         if let repo = input["repo"] as? String, let path = repositories[repo] { local["repo"] = path }
-        let object = local
+        let json = (try? JSONSerialization.data(withJSONObject: local)) ?? Data()
+        let handler = FlakeboxJobHandler(options: .init(allowLocalRepositories: allowLocal))
         jobs[id]?.task = Task {
             let outcome: (status: String, output: [UInt8]?, error: String?)
-            do {
-                let job = try JobInput.parse(object, origin: .commandLine)
-                let summary = try await JobRunner().run(job, origin: .commandLine)
-                outcome = ("COMPLETED", Array(summary.encodedJSON()), nil)
-            } catch {
-                outcome = ("FAILED", nil, "\(error)")
+            switch await handler.handle(input: json) {
+            case .output(let summary):
+                outcome = ("COMPLETED", Array(summary), nil)
+            case let failed:
+                outcome = ("FAILED", nil, failed.errorValue(hostname: "stand-in", workerID: "stand-in"))
             }
             await self.finish(id, outcome)
         }

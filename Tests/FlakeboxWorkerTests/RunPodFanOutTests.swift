@@ -154,6 +154,41 @@ struct RunPodFanOutTests {
     }
 
     @Test(
+        "a shard whose clone fails ends the fan-out with git's error, exit 3, and is not tried again",
+        .enabled(if: WorkerTestMachine.fullTier, "needs the full isolation tier to start the shards' jobs"))
+    func cloneFails() async throws {
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
+        // The ref resolves, but the workers clone a path that is no repository.
+        let standIn = try await EndpointStandIn.start(repositories: [Self.url: repo.path + "-gone"])
+        let process = try fanOut(standIn, repo: repo)
+        let termination = await process.waitForExit(timeout: 120)
+        let submitted = await standIn.submitted
+        await standIn.shutdown()
+        #expect(termination == .exited(3), "\(process.stderr)")
+        #expect(submitted.count == 3, "a shard was submitted again: \(submitted)")
+        #expect(process.stderr.contains("ended with a job error"), "\(process.stderr)")
+        #expect(process.stderr.contains("fetch_failed: "), "\(process.stderr)")
+        #expect(!process.stderr.contains("times; the last job"), "\(process.stderr)")
+    }
+
+    @Test(
+        "a job the workers refuse (invalid job input) ends the fan-out with their words, exit 3, no retry",
+        .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
+    func inputRefused() async throws {
+        let repo = try TestRepository(files: ["check.sh": "true\n"])
+        // The handler of a production worker: the local path the URL maps to is refused.
+        let standIn = try await EndpointStandIn.start(repositories: [Self.url: repo.path], allowLocal: false)
+        let process = try fanOut(standIn, repo: repo)
+        let termination = await process.waitForExit(timeout: 120)
+        let submitted = await standIn.submitted
+        await standIn.shutdown()
+        #expect(termination == .exited(3), "\(process.stderr)")
+        #expect(submitted.count == 3, "a shard was submitted again: \(submitted)")
+        #expect(process.stderr.contains("ended with a job error"), "\(process.stderr)")
+        #expect(process.stderr.contains("invalid job input: repo"), "\(process.stderr)")
+    }
+
+    @Test(
         "a key the endpoint refuses (401) is a clear error, exit 3",
         .enabled(if: WorkerTestMachine.hasBinaries, "needs the built flakebox binary"))
     func badKey() async throws {
