@@ -16,7 +16,7 @@ public struct Flakebox: AsyncParsableCommand {
 
     /// The server commands exist only in builds with their traits.
     static let subcommands: [any ParsableCommand.Type] = {
-        var list: [any ParsableCommand.Type] = [Run.self, Replay.self]
+        var list: [any ParsableCommand.Type] = [Run.self, Replay.self, Merge.self]
         #if Worker
             list.append(Worker.self)
         #endif

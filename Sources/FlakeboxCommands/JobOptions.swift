@@ -119,6 +119,17 @@ struct JobOptions: ParsableArguments {
 
     /// The job, from --input then the flags, validated as a whole.
     func input(testCommand: String?) throws -> JobInput {
+        let object = try object(testCommand: testCommand)
+        do {
+            return try JobInput.parse(object, origin: .commandLine)
+        } catch {
+            throw BadInput(error)
+        }
+    }
+
+    /// The job's fields as JSON values, from --input then the flags, not yet validated (what a
+    /// fan-out sends each shard, with its own seed range).
+    func object(testCommand: String?) throws -> [String: Any] {
         var object: [String: Any] = [:]
         if let input {
             do {
@@ -174,11 +185,7 @@ struct JobOptions: ParsableArguments {
             }
             object["env"] = env
         }
-        do {
-            return try JobInput.parse(object, origin: .commandLine)
-        } catch {
-            throw BadInput(error)
-        }
+        return object
     }
 }
 

@@ -26,6 +26,8 @@ extension Flakebox {
 
         @OptionGroup(title: "Reports") var reports: ReportOutputs
 
+        @OptionGroup(title: "RunPod") var runpod: RunPodOptions
+
         @Flag(help: "Print exactly the summary the RunPod worker returns, as JSON, and nothing else on stdout.")
         var json = false
 
@@ -39,13 +41,18 @@ extension Flakebox {
             var words = command
             if words.first == "--" { words.removeFirst() }
             let input: JobInput
+            let testCommand = words.isEmpty ? nil : words.joined(separator: " ")
             do {
-                input = try job.input(testCommand: words.isEmpty ? nil : words.joined(separator: " "))
+                input = try job.input(testCommand: testCommand)
             } catch let bad as BadInput {
                 FileHandle.standardError.write(Data("flakebox: \(bad)\n".utf8))
                 throw ExitCode(64)
             }
             let reporter = ProgressLine(mode: .forStandardError(quiet: quiet))
+            if let endpoint = runpod.endpoint {
+                let summary = try await fanOut(input, testCommand: testCommand, endpoint: endpoint, reporter: reporter)
+                try report(summary, input: input)
+            }
             var options = JobRunner.Options(sandbox: .init(tier: job.tier), progress: { reporter.update($0) })
             options.includeWorkingTree = !job.committedOnly
             options.preparedCache = job.noCache ? nil : .standard()
@@ -62,6 +69,11 @@ extension Flakebox {
                 throw ExitCode(3)
             }
             reporter.finish()
+            try report(summary, input: input)
+        }
+
+        /// The reports, the summary (JSON or for a person) and the exit code, as the verdict says.
+        private func report(_ summary: JobSummary, input: JobInput) throws -> Never {
             try reports.write(
                 summary, command: input.testCommand,
                 repositoryRoot: input.repo.hasPrefix("/") ? input.repo : nil, json: json)
@@ -74,6 +86,31 @@ extension Flakebox {
                 print(HumanReport.render(object))
             }
             throw ExitCode(HumanReport.exitCode(verdict: object["verdict"] as? String))
+        }
+
+        private func fanOut(_ input: JobInput, testCommand: String?, endpoint: String, reporter: ProgressLine)
+            async throws -> JobSummary
+        {
+            #if Worker
+                do {
+                    let summary = try await RunPodFanOutRun.run(
+                        object: try job.object(testCommand: testCommand), input: input, options: runpod,
+                        endpoint: endpoint, reporter: reporter)
+                    reporter.finish()
+                    return summary
+                } catch let interrupted as InterruptibleJob.Interrupted {
+                    reporter.finish()
+                    throw ExitCode(interrupted.exitCode)
+                } catch let failure as RunPodFanOutRun.Failure {
+                    reporter.finish()
+                    FileHandle.standardError.write(Data("flakebox: \(failure.description)\n".utf8))
+                    throw ExitCode(failure.exitCode)
+                }
+            #else
+                FileHandle.standardError.write(
+                    Data("flakebox: this build has no RunPod support (built without the Worker trait)\n".utf8))
+                throw ExitCode(64)
+            #endif
         }
     }
 }

@@ -641,7 +641,25 @@ public enum OpenAPIDocument {
                   "working_tree": {"type": ["object", "null"]},
                   "flakebox_version": {"type": "string"},
                   "truncation": {"type": "object"},
-                  "seed_control": {"type": ["object", "null"]}
+                  "seed_control": {"type": ["object", "null"]},
+                  "shard": {
+                    "type": "object",
+                    "description": "What `flakebox merge` needs, never cut by the size budget: the job's identity, its seed range, one row per attempt ([attempt, seed, status, exit_code, signature, junit]) and its duration (durations_s), the failure signatures' lines and per-test counts.",
+                    "required": ["format", "identity", "seed_start", "runs", "attempts"],
+                    "properties": {
+                      "format": {"type": "integer"},
+                      "identity": {"type": "object", "additionalProperties": {"type": "string"}},
+                      "seed_start": {"type": "integer"},
+                      "runs": {"type": "integer"},
+                      "replay_template": {"type": "string"},
+                      "attempts": {"type": "array", "items": {"type": "array"}},
+                      "durations_s": {"type": "array", "items": {"type": "number"}},
+                      "signature_lines": {"type": "array", "items": {"type": "string"}},
+                      "signatures": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+                      "tests": {"type": "object"},
+                      "reach": {"type": "object"}
+                    }
+                  }
                 }
               },
               "Attempt": {

@@ -67,6 +67,23 @@ struct PreparedCheckoutReuseTests {
         await #expect(throws: JobError.self) { try await Self.summary(runner, input) }
     }
 
+    @Test("a reused checkout's summary says what of the working tree was taken, as a fresh one's does")
+    func workingTreeRecorded() async throws {
+        let cacheRoot = NSTemporaryDirectory() + "flakebox-cache-test-\(UUID().uuidString.prefix(8))"
+        defer { WorkspaceFiles.removeTree(cacheRoot) }
+        let repo = try TestRepository(files: ["check.sh": "cat note\n", "note": "committed\n"])
+        let input = JobInput(repo: repo.path, testCommand: "sh check.sh", runs: 1, parallelism: 1)
+        let runner = Self.runner(cacheRoot: cacheRoot, includeWorkingTree: true)
+        let fresh = try await Self.summary(runner, input)
+        let reused = try await Self.summary(runner, input)
+        #expect(Self.cached(fresh) == false && Self.cached(reused) == true)
+        let taken = try #require(fresh["working_tree"] as? [String: Any], "\(fresh["working_tree"] ?? "absent")")
+        #expect(taken["base_commit"] as? String == fresh["commit"] as? String)
+        #expect(taken["copied_files"] as? Int == 0 && taken["deleted_files"] as? Int == 0)
+        let again = try #require(reused["working_tree"] as? [String: Any], "\(reused["working_tree"] ?? "absent")")
+        #expect(NSDictionary(dictionary: again).isEqual(to: taken), "\(again) vs \(taken)")
+    }
+
     @Test("a working tree with changes is neither reused nor kept")
     func workingTree() async throws {
         let cacheRoot = NSTemporaryDirectory() + "flakebox-cache-test-\(UUID().uuidString.prefix(8))"

@@ -24,14 +24,24 @@ public final class TestRepository: Sendable {
         try git(["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message])
     }
 
-    private func git(_ args: [String]) throws {
+    /// The full id of the commit `HEAD` is on.
+    public func head() throws -> String {
+        String(decoding: try git(["rev-parse", "HEAD"]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @discardableResult
+    private func git(_ args: [String]) throws -> Data {
         let git = Process()
         git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         git.arguments = ["-C", path] + args
         git.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "GIT_CONFIG_NOSYSTEM": "1"]
+        let output = Pipe()
+        git.standardOutput = output
         try git.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         git.waitUntilExit()
         guard git.terminationStatus == 0 else { throw JobError(.fetchFailed, "git \(args) failed") }
+        return data
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }

@@ -274,7 +274,7 @@ struct FetchOperation: Sendable {
     }
 
     /// A fresh 0700 directory for git's `HOME` (and ssh's known hosts).
-    private static func makePrivateHome() throws(FetchError) -> String {
+    static func makePrivateHome() throws(FetchError) -> String {
         var base = FileManager.default.temporaryDirectory.path
         if base.hasSuffix("/") { base.removeLast() }
         var template = Array("\(base)/flakebox-git-home.XXXXXX".utf8CString)

@@ -34,14 +34,37 @@ public enum RepositoryFetcher {
         defer { cancellation.close() }
         let operation = try FetchOperation.prepare(request, into: directory, cancelFD: cancellation.readEnd)
         if Task.isCancelled { throw FetchError(.cancelled, "the fetch was cancelled before it started") }
+        return try await supervised(cancellation) { () throws(FetchError) in try operation.run() }
+    }
+
+    /// A ref that names one commit whatever is pushed later, for jobs that clone the same
+    /// repository more than once (the shards of a fan-out): for the default branch, a branch or a
+    /// tag, the full id of the commit it names now (`git ls-remote`, with the same sanitized git,
+    /// host checks, pins and deadline as a fetch of `request`, and nothing written but git's
+    /// private `HOME`); a commit id, full or abbreviated, as given (lowercase), since what it
+    /// names cannot move.
+    ///
+    /// - Throws: `FetchError`: `.invalidURL`, `.invalidRef`, `.localNotAllowed`, `.hostNotAllowed`,
+    ///   `.addressRefused` before anything connects; `.gitFailed` (no such branch or tag, or git
+    ///   failed), `.timeout`, `.cancelled`, `.system` after.
+    public static func pinnedRef(_ request: FetchRequest) async throws(FetchError) -> String {
+        let cancellation = CancelSignal()
+        defer { cancellation.close() }
+        let pinning = try RefPinning.prepare(request, cancelFD: cancellation.readEnd)
+        if Task.isCancelled { throw FetchError(.cancelled, "the ref's resolution was cancelled before it started") }
+        return try await supervised(cancellation) { () throws(FetchError) in try pinning.run() }
+    }
+
+    /// Runs `body` on a dedicated thread: git is supervised with blocking poll(2), which must not
+    /// hold a thread of the cooperative pool for minutes. Cancelling the task fires `cancellation`.
+    private static func supervised<Value: Sendable>(
+        _ cancellation: CancelSignal, _ body: @escaping @Sendable () throws(FetchError) -> Value
+    ) async throws(FetchError) -> Value {
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation {
-                (continuation: CheckedContinuation<Result<FetchResult, FetchError>, Never>) in
-                // A dedicated thread: git is supervised with blocking poll(2), which must not hold
-                // a thread of the cooperative pool for minutes.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, FetchError>, Never>) in
                 let started = DetachedThread.start {
                     do throws(FetchError) {
-                        continuation.resume(returning: .success(try operation.run()))
+                        continuation.resume(returning: .success(try body()))
                     } catch {
                         continuation.resume(returning: .failure(error))
                     }

@@ -78,7 +78,9 @@ extension JobRunner {
         let key = fetched.workingTree?.isEmpty == false ? nil : cacheKey(fetched.commit)
         if let key, let lease = options.preparedCache?.lookup(key) {
             WorkspaceFiles.removeTree(checkout)
-            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted).admitted(admission)
+            return Self.prepared(
+                from: lease, sandbox: sandbox, started: fetchStarted, workingTree: fetched.workingTree
+            ).admitted(admission)
         }
         let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 

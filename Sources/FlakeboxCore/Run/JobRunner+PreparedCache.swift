@@ -35,13 +35,17 @@ extension JobRunner {
     }
 
     /// The job's prepared state from a cached checkout: no clone, no setup.
-    static func prepared(from lease: PreparedCheckoutCache.Lease, sandbox: Sandbox, started: ContinuousClock.Instant)
-        -> Prepared
-    {
+    /// - Parameter workingTree: what the fetch that found the entry took of a local working tree
+    ///   (an empty snapshot: one with changes is never cached), so the summary says what a fresh
+    ///   checkout's would; nil when no fetch ran (a commit named in full takes no working tree).
+    static func prepared(
+        from lease: PreparedCheckoutCache.Lease, sandbox: Sandbox, started: ContinuousClock.Instant,
+        workingTree: WorkingTreeSnapshot? = nil
+    ) -> Prepared {
         Prepared(
             sandbox: sandbox, checkout: lease.checkout, commit: lease.metadata.commit,
             venv: hasVirtualEnvironment(lease.checkout) ? "\(sandbox.policy.filesystem.workspace)/.venv" : nil,
-            pytestRandomly: lease.metadata.pytestRandomly, setup: lease.metadata.setup, workingTree: nil,
+            pytestRandomly: lease.metadata.pytestRandomly, setup: lease.metadata.setup, workingTree: workingTree,
             cloneSeconds: (ContinuousClock.now - started).seconds, setupSeconds: 0, cacheLease: lease)
     }
 }

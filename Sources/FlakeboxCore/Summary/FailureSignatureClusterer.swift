@@ -70,17 +70,25 @@ enum FailureSignatureClusterer {
 
     /// Clusters `records` (the failing ones), largest cluster first, then by first attempt.
     static func cluster(_ records: [AttemptRecord]) -> [Cluster] {
+        cluster(
+            signed: records.map { record in
+                (record.attempt, causeLines(for: record) ?? lines(for: record.result), record.result.status)
+            })
+    }
+
+    /// Clusters failing attempts given each one's signature lines (`JobSummary.Shard` keeps them,
+    /// so shards of a job cluster as the whole job would).
+    static func cluster(signed: [(attempt: Int, lines: [String], status: AttemptStatus)]) -> [Cluster] {
         // Exact groups, in order of first appearance.
         var groupIndex: [[String]: Int] = [:]
         var groups: [Cluster] = []
-        for record in records.sorted(by: { $0.attempt < $1.attempt }) {
-            let lines = causeLines(for: record) ?? lines(for: record.result)
+        for (attempt, lines, status) in signed.sorted(by: { $0.attempt < $1.attempt }) {
             if let index = groupIndex[lines] {
-                groups[index].attempts.append(record.attempt)
-                groups[index].statuses[record.result.status, default: 0] += 1
+                groups[index].attempts.append(attempt)
+                groups[index].statuses[status, default: 0] += 1
             } else {
                 groupIndex[lines] = groups.count
-                groups.append(Cluster(lines: lines, attempts: [record.attempt], statuses: [record.result.status: 1]))
+                groups.append(Cluster(lines: lines, attempts: [attempt], statuses: [status: 1]))
             }
         }
         groups.sort { ($0.count, -$0.exampleAttempt) > ($1.count, -$1.exampleAttempt) }

@@ -29,24 +29,24 @@ extension JobSummary {
             case reachedNothing = "reached_nothing"
         }
 
-        init(job: JobInput, records: [AttemptRecord]) {
+        /// - Parameter reach: what the runner plugin reported over the attempts with a test outcome.
+        init(job: JobInput, reach: JobSummary.Shard.Reach) {
             let adapter = TestRunnerDetector.adapter(for: job.testCommand)
             runner = adapter.name
             reseed = job.reseed
             shuffle = job.shuffle
-            attempts = records.count
-            let reports = records.compactMap(\.runnerReport)
-            pluginActive = reports.count
-            reseededBy = Array(Set(reports.compactMap(\.reseededBy))).sorted()
-            generators = Array(Set(reports.flatMap(\.generators))).sorted()
-            var shufflers = Set(reports.compactMap(\.shuffledBy))
+            attempts = reach.attempts
+            pluginActive = reach.pluginActive
+            reseededBy = reach.reseededBy
+            generators = reach.generators
+            var shufflers = Set(reach.shuffledBy)
             if adapter is GoTestAdapter && job.shuffle { shufflers.insert("go test -shuffle") }
             orderShuffledBy = shufflers.sorted()
             reachedNothing = generators.isEmpty && orderShuffledBy.isEmpty
             sentence = Self.sentence(
                 runner: runner, pluginActive: pluginActive, attempts: attempts, generators: generators,
                 reseededBy: reseededBy, shufflers: orderShuffledBy, reseed: reseed, shuffle: shuffle,
-                jestVersions: Array(Set(reports.compactMap(\.jestVersion))).sorted())
+                jestVersions: reach.jestVersions)
         }
 
         static func sentence(

@@ -79,6 +79,8 @@ public struct JobSummary: Sendable, Equatable, Codable {
     public var stress: Stress? = nil
     /// Present when the machine's memory lowered the job's parallelism.
     public var memoryBudget: MemoryBudget? = nil
+    /// What `SummaryMerger` needs, never cut (absent only in summaries older than merging).
+    public var shard: Shard? = nil
 
     public struct Classification: Sendable, Equatable, Codable {
         /// Sandboxed runs the phase made, beyond `total_runs`.
@@ -190,6 +192,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         case interference
         case stress
         case memoryBudget = "memory_budget"
+        case shard
     }
 
     /// Every key is written; absent values as `null`.
@@ -231,6 +234,7 @@ public struct JobSummary: Sendable, Equatable, Codable {
         try container.encodeIfPresent(interference, forKey: .interference)
         try container.encodeIfPresent(stress, forKey: .stress)
         try container.encodeIfPresent(memoryBudget, forKey: .memoryBudget)
+        try container.encodeIfPresent(shard, forKey: .shard)
     }
 
     /// The summary as JSON: UTF-8, keys sorted, `/` unescaped, no whitespace; the same summary

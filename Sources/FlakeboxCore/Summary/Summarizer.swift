@@ -17,8 +17,13 @@ public enum Summarizer {
     static let maximumRounds = 8
 
     public static func summarize(_ input: SummaryInput) -> JobSummary {
-        let context = SummaryContext(input)
-        let budget = input.job.summaryBudgetBytes
+        summarize(SummaryContext(input))
+    }
+
+    /// The summary of `context` within its job's budget: a job's own and a merge of shards
+    /// (`SummaryMerger`) are both fitted here.
+    static func summarize(_ context: SummaryContext) -> JobSummary {
+        let budget = context.input.job.summaryBudgetBytes
 
         // The longest lists whose summary without output leaves a quarter of the budget for
         // output; else the longest that fit at all; else the shortest (over budget).

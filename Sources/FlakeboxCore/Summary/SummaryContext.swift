@@ -21,19 +21,28 @@ struct SummaryContext {
     /// Ascending, each once, all of them.
     let failingSeeds: [UInt64]
     let replay: String?
-    let isolation: JobSummary.Isolation
+    /// What the attempts ran in (a merge takes the shards').
+    var isolation: JobSummary.Isolation
     let profiles: [OutputBudgetAllocator.Profile]
     let seedReach: JobSummary.SeedReach
     let seedControl: JobSummary.SeedControl?
     let interference: JobSummary.Interference?
-    let stress: JobSummary.Stress?
+    /// Carried over by a merge from its shards, like `isolation`.
+    var stress: JobSummary.Stress?
+    var memoryBudget: JobSummary.MemoryBudget?
+    /// What a merge needs of this summary; the statistics above are computed from it.
+    let shard: JobSummary.Shard
 
     /// Statuses that are a test's failure.
     static let failureStatuses: Set<AttemptStatus> = [.failed, .signaled, .timeout, .oom, .outputLimit]
 
-    init(_ input: SummaryInput) {
+    /// - Parameter shard: the record of `input.records` when it is already known (a merge: the
+    ///   shards' records joined); nil: made from them.
+    init(_ input: SummaryInput, shard given: JobSummary.Shard? = nil) {
         self.input = input
         records = input.records.sorted { ($0.attempt, $0.seed) < ($1.attempt, $1.seed) }
+        let shard = given ?? JobSummary.Shard(input: input, records: records)
+        self.shard = shard
 
         var counts = Dictionary(uniqueKeysWithValues: AttemptStatus.allCases.map { ($0.rawValue, 0) })
         for record in records { counts[record.result.status.rawValue, default: 0] += 1 }
@@ -45,8 +54,9 @@ struct SummaryContext {
         failureRate = JobSummary.FailureRate(failures: failures, trials: testOutcomes)
         verdict = .decide(failures: failures, testOutcomes: testOutcomes, sandboxErrors: sandboxErrors)
 
-        let seconds = records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) }
-            .map { $0.result.wallSeconds.isFinite ? $0.result.wallSeconds : 0 }
+        // From the record's milliseconds, so a merge computes the same numbers from it.
+        let seconds = zip(shard.attempts, shard.durationsSeconds)
+            .filter { $0.0.status == .passed || Self.failureStatuses.contains($0.0.status) }.map(\.1)
         if let p50 = SummaryStatistics.percentile(50, of: seconds),
             let p95 = SummaryStatistics.percentile(95, of: seconds),
             let mean = SummaryStatistics.mean(seconds), let max = seconds.max()
@@ -58,13 +68,8 @@ struct SummaryContext {
             durations = nil
         }
 
-        clusters = FailureSignatureClusterer.cluster(failing)
-
-        var tests = TestResultAggregator()
-        for record in records
-        where record.result.status == .passed || Self.failureStatuses.contains(record.result.status) {
-            tests.add(attempt: record.attempt, reports: record.junitReports.compactMap { JUnitReport.parse($0) })
-        }
+        clusters = shard.clusters()
+        let tests = shard.testResults()
         self.tests = tests
         failingTestNames = tests.stats.filter { $0.value.failures > 0 }
             .sorted { ($0.value.failures, $1.key) > ($1.value.failures, $0.key) }
@@ -92,9 +97,7 @@ struct SummaryContext {
         for record in records where record.result.status == .sandboxError {
             harnessFailures[Self.sandboxError(for: record.result).message, default: 0] += 1
         }
-        seedReach = JobSummary.SeedReach(
-            job: input.job,
-            records: records.filter { $0.result.status == .passed || Self.failureStatuses.contains($0.result.status) })
+        seedReach = JobSummary.SeedReach(job: input.job, reach: shard.reach)
         // Only a replay of the seed the summary's `replay` names answers for it.
         if let check = input.seedReplay, let firstFailing, firstFailing.seed == check.seed,
             firstFailing.attempt == check.attempt
@@ -108,6 +111,7 @@ struct SummaryContext {
         stress = input.job.stress.map {
             JobSummary.Stress($0, cpuLimit: input.cpuLimit, memoryLimit: input.memoryLimitBytes)
         }
+        memoryBudget = input.memoryAdmission.flatMap { $0.reduced ? JobSummary.MemoryBudget($0) : nil }
         let commonSandboxError = harnessFailures.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         // A collision explains the failures a user saw elsewhere: said first.
         advice =
@@ -226,7 +230,8 @@ struct SummaryContext {
 
         summary.interference = interference
         summary.stress = stress
-        summary.memoryBudget = input.memoryAdmission.flatMap { $0.reduced ? JobSummary.MemoryBudget($0) : nil }
+        summary.memoryBudget = memoryBudget
+        summary.shard = shard
         if input.job.failurePattern != nil || input.job.ignorePattern != nil {
             summary.filteredFailures = records.filter { $0.filtered != nil }.count
         }

@@ -27,6 +27,15 @@ struct TestResultAggregator {
     /// Attempts with at least one report that parsed.
     private(set) var attemptsWithReports: Set<Int> = []
 
+    init() {}
+
+    /// Results already gathered (`JobSummary.Shard.testResults()`).
+    init(stats: [String: Stats], failedTests: [Int: [String]], attemptsWithReports: Set<Int>) {
+        self.stats = stats
+        self.failedTests = failedTests
+        self.attemptsWithReports = attemptsWithReports
+    }
+
     /// Adds one attempt's parsed reports (attempts must be added in increasing order).
     mutating func add(attempt: Int, reports: [JUnitReport]) {
         guard !reports.isEmpty else { return }

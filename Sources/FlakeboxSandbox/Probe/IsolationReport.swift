@@ -20,6 +20,14 @@ public struct IsolationReport: Sendable, Codable, Equatable {
     public var rootless: Bool
     public var cgroupsUsable: Bool
 
+    public init(tier: IsolationTier, layers: [Layer], kernel: String, rootless: Bool, cgroupsUsable: Bool) {
+        self.tier = tier
+        self.layers = layers
+        self.kernel = kernel
+        self.rootless = rootless
+        self.cgroupsUsable = cgroupsUsable
+    }
+
     /// Layers that are not available and matter at this tier (the minimal tier's stand-ins for
     /// namespaces do not, above it).
     public var missing: [Layer] {
