@@ -186,7 +186,7 @@ actor EndpointStandIn {
             case let failed:
                 outcome = ("FAILED", nil, failed.errorValue(hostname: "stand-in", workerID: "stand-in"))
             }
-            await self.finish(id, outcome)
+            self.finish(id, outcome)
         }
     }
 
