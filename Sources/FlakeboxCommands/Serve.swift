@@ -77,12 +77,20 @@
                     """)
             var leaseSeconds: Int = 30
 
+            @Option(
+                help: """
+                    With a postgres:// database: seconds between an idle node's looks for work besides \
+                    the other nodes' notifications (LISTEN/NOTIFY).
+                    """)
+            var pollSeconds: Int = 5
+
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
                 guard (3...3600).contains(leaseSeconds) else {
                     throw ValidationError("--lease-seconds must be 3…3600")
                 }
+                guard (1...3600).contains(pollSeconds) else { throw ValidationError("--poll-seconds must be 1…3600") }
                 if PostgresURL.isPostgres(database) {
                     do {
                         _ = try PostgresURL(database)
@@ -156,7 +164,8 @@
                     configuration.jobs.nodeID =
                         "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
                     configuration.jobs.leaseDuration = .seconds(leaseSeconds)
-                    configuration.jobs.housekeepingInterval = .seconds(1)
+                    // Housekeeping also takes back the jobs of dead nodes: at least twice a lease.
+                    configuration.jobs.housekeepingInterval = .seconds(min(pollSeconds, max(1, leaseSeconds / 2)))
                 }
                 configuration.publicURL = publicUrl
                 ServiceLog.bootstrap()

@@ -86,6 +86,7 @@ public actor JobService {
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var accepting = true
     private var housekeeping: Task<Void, Never>?
+    private var listening: Task<Void, Never>?
     private var lastError: JobStoreError?
 
     public init(store: any JobStore, executor: any JobExecutor, configuration: Configuration = Configuration()) {
@@ -117,6 +118,15 @@ public actor JobService {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 await self?.houseKeep()
+            }
+        }
+        if let leased {
+            // Another node's job wakes this one at once; housekeeping's claim is the fallback.
+            listening = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await leased.store.watchForWork { [weak self] in await self?.fill() }
+                    try? await Task.sleep(for: .seconds(1))
+                }
             }
         }
         await fill()
@@ -207,6 +217,7 @@ public actor JobService {
     public func shutdown(grace: Duration) async {
         accepting = false
         housekeeping?.cancel()
+        listening?.cancel()
         let deadline = ContinuousClock.now + grace
         while !running.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))

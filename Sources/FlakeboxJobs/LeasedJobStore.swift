@@ -22,4 +22,9 @@ public protocol LeasedJobStore: JobStore {
     /// were started fewer than `maxStarts` times, else failed with `reason`.
     func requeueExpired(now: Date, maxStarts: Int, reason: String, keepUntil: Date)
         async throws(JobStoreError) -> (requeued: [String], failed: [String])
+
+    /// Calls `onWork` whenever a node queued a job (or one went back to the queue), until the
+    /// calling task is cancelled; returns or throws when the store's channel failed (the caller
+    /// polls meanwhile and tries again).
+    func watchForWork(_ onWork: @escaping @Sendable () async -> Void) async throws(JobStoreError)
 }

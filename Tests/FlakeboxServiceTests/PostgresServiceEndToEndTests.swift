@@ -112,4 +112,35 @@ struct PostgresServiceEndToEndTests {
             for node in [survivor, c] { _ = await node.process.waitForExit(timeout: 60) }
         }
     }
+
+    @Test("an idle node is woken by another node's job (NOTIFY): it claims it long before it would look by itself")
+    func notifyWakes() async throws {
+        try await withPostgresSchema { schema in
+            let marker = 43_000 + Int.random(in: 100...999)
+            let repo = try TestRepository(files: ["hang.sh": "sleep \(marker)\n"])
+            // Neither node looks for work on its own within the test: only a notification wakes it.
+            let quiet = ["--lease-seconds", "1200", "--poll-seconds", "1200"]
+            let a = try await ServiceHarness(arguments: quiet, database: schema.url)
+            let b = try await ServiceHarness(arguments: quiet, database: schema.url)
+            defer {
+                a.removeFiles()
+                b.removeFiles()
+            }
+            let key = try await a.createKey("ci")
+            let input: [String: Any] = ["repo": repo.path, "test_command": "sh hang.sh", "runs": 1]
+            let first = try await a.submit(input, key: key.secret)
+            _ = try await a.waitForStatus(first, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
+            // `a` runs its one job; the next one, submitted to `a`, can only start on `b`.
+            let second = try await a.submit(input, key: key.secret)
+            _ = try await b.waitForStatus(second, key: key.secret, timeout: 120) {
+                $0["status"] as? String == "IN_PROGRESS"
+            }
+            let holder = try await Self.holder(of: second, schema: schema, among: [a, b])
+            #expect(holder === b, "the second job should run on the idle node")
+            _ = try await a.send(.POST, "/v2/flakebox/cancel/\(first)", key: key.secret)
+            _ = try await b.send(.POST, "/v2/flakebox/cancel/\(second)", key: key.secret)
+            for node in [a, b] { node.process.send(SIGTERM) }
+            for node in [a, b] { _ = await node.process.waitForExit(timeout: 60) }
+        }
+    }
 }

@@ -72,7 +72,31 @@ extension PostgresJobStore: LeasedJobStore {
                 result.failed.append(try row.value("id"))
             }
         }
+        if !result.requeued.isEmpty { await announceWork() }
         return result
+    }
+
+    /// The channel nodes wake each other on (`LISTEN`/`NOTIFY`): a job queued or queued again.
+    static let workChannel = "flakebox_jobs"
+
+    public func watchForWork(_ onWork: @escaping @Sendable () async -> Void) async throws(JobStoreError) {
+        do {
+            try await pool.client.withConnection { connection in
+                try await connection.listen(on: Self.workChannel) { notifications in
+                    for try await _ in notifications { await onWork() }
+                }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            if Task.isCancelled { return }
+            throw PostgresPool.storeError(error, url: pool.url)
+        }
+    }
+
+    /// Wakes the other nodes' claim loops (delivered when the statement before it committed).
+    func announceWork() async {
+        _ = try? await pool.query("SELECT pg_notify(\(Self.workChannel), '')")
     }
 
     /// The job's current lease, if it is running under one.

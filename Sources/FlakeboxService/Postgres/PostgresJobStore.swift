@@ -27,6 +27,7 @@ public final class PostgresJobStore: JobStore {
                 \(seconds(job.expiresAt)), \(seconds(job.startedAt)), \(seconds(job.finishedAt)), \(bytes(job.output)),
                 \(job.error), \(job.starts), \(job.retries), \(seconds(job.keepUntil)), \(job.attemptSeconds))
             """)
+        if job.state == .inQueue { await announceWork() }
     }
 
     public func job(id: String) async throws(JobStoreError) -> StoredJob? {
@@ -117,13 +118,15 @@ public final class PostgresJobStore: JobStore {
     }
 
     public func requeue(id: String, now: Date) async throws(JobStoreError) -> Bool {
-        try await !pool.query(
+        let queued = try await !pool.query(
             """
             UPDATE jobs SET state = 'IN_QUEUE', output = NULL, error = NULL, started_at = NULL,
                 finished_at = NULL, keep_until = NULL, retries = retries + 1
             WHERE id = \(id) AND state IN ('FAILED', 'TIMED_OUT') RETURNING id
             """
         ).isEmpty
+        if queued { await announceWork() }
+        return queued
     }
 
     public func purgeQueue(owner: String, at: Date, keepUntil: Date) async throws(JobStoreError) -> Int {
@@ -175,13 +178,15 @@ public final class PostgresJobStore: JobStore {
     }
 
     public func handBack(id: String) async throws(JobStoreError) -> Bool {
-        try await !pool.query(
+        let queued = try await !pool.query(
             """
             UPDATE jobs SET state = 'IN_QUEUE', started_at = NULL, starts = greatest(0, starts - 1),
                 lease_owner = NULL, lease_expires = NULL
             WHERE id = \(id) AND state = 'IN_PROGRESS' RETURNING id
             """
         ).isEmpty
+        if queued { await announceWork() }
+        return queued
     }
 
     public func keep(id: String, until: Date) async throws(JobStoreError) {
