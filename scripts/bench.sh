@@ -327,3 +327,7 @@ wait "$worker" "$dev" || true
 echo
 # The service: idle memory, a job through /runsync against flakebox run, /status under wrk.
 BIN="$bin" scripts/bench-service.sh
+
+echo
+echo "== flakebox serve: nodes on one PostgreSQL database, one against three =="
+BIN="$bin" scripts/bench-nodes.sh
