@@ -115,6 +115,10 @@ PY
 fi
 
 echo
+echo "== fast tests: a job of true against sequential bubblewrap; a 12 ms Python test at P=1 and P=4 =="
+BIN="$bin" scripts/bench-jobs.sh
+
+echo
 echo "== flakebox's pytest plugin: a small pytest run (5 tests) with and without it =="
 # The plugin as flakebox writes it into checkouts (the Swift source embeds it).
 mkdir -p "$work/plugin/plugin" "$work/plugin/tests"
