@@ -356,7 +356,7 @@ public final class Sandbox: Sendable {
         }
         let arguments = helperArguments.arguments(
             for: request, workspaceSource: source, cgroupProcs: cgroup?.procsFiles ?? [],
-            environment: environment, privateTemp: privateTemp, slotUID: owner,
+            cpuUsage: cgroup?.cpuUsageFile, environment: environment, privateTemp: privateTemp, slotUID: owner,
             writable: tier == .minimal
                 ? [scratch, request.workspaceMode == .writable ? request.workspace : nil].compactMap { $0 } : [],
             readable: tier == .minimal ? [request.workspace] : [], privateDirectories: directories)
@@ -401,7 +401,8 @@ public final class Sandbox: Sendable {
                 cgroup = group
             }
             let arguments = helperArguments.baseArguments(
-                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [])
+                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [],
+                cpuUsage: cgroup?.cpuUsageFile)
             switch AttemptExecution.spawn(
                 helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true)
             {
