@@ -338,7 +338,7 @@ public final class Sandbox: Sendable {
     func heldArguments(for request: AttemptRequest, scratch: AttemptScratch, cgroup: AttemptCgroup?) -> [String] {
         helperArguments.baseArguments(
             for: request, workspaceSource: scratch.source, cgroupProcs: cgroup?.procsFiles ?? [],
-            privateTemp: scratch.privateTemp)
+            cpuUsage: cgroup?.cpuUsageFile, privateTemp: scratch.privateTemp)
             + helperArguments.slotArguments(
                 slotUID: scratch.owner,
                 writable: tier == .minimal
@@ -409,7 +409,8 @@ public final class Sandbox: Sendable {
                 cgroup = group
             }
             let arguments = helperArguments.baseArguments(
-                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [])
+                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [],
+                cpuUsage: cgroup?.cpuUsageFile)
             switch AttemptExecution.spawn(
                 helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true)
             {

@@ -109,6 +109,8 @@ static int open_cgroups(struct fb_plan *plan) {
         plan->cgroup_fds[k] = open(plan->cgroup_procs[k], O_WRONLY | O_CLOEXEC);
         if (plan->cgroup_fds[k] < 0) return fb_fail("cgroup-open", errno), -1;
     }
+    /* Only a figure: without it the supervisor counts the whole cgroup, as before. */
+    if (plan->cpu_usage_path) plan->cpu_usage_fd = open(plan->cpu_usage_path, O_RDONLY | O_CLOEXEC);
     return 0;
 }
 
@@ -223,9 +225,31 @@ static int commit_setup(const struct fb_mount *m, int sock) {
     return r;
 }
 
+/* Waits until PID 1 has built the root (a byte, or end of file if it failed), watching SIGTERM
+ * and the lifeline meanwhile. Returns 0 when the attempt should go on. */
+static int await_ready(const struct fb_plan *plan, int ready_fd, int sigfd) {
+    struct pollfd fds[3] = {{.fd = ready_fd, .events = POLLIN},
+                            {.fd = sigfd, .events = POLLIN},
+                            {.fd = plan->lifeline_fd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(fds, 3, -1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if ((fds[1].revents & POLLIN) || (fds[2].revents & (POLLHUP | POLLERR | POLLIN))) return -1;
+        if (fds[0].revents) break;
+    }
+    char byte;
+    ssize_t n;
+    while ((n = read(ready_fd, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    /* End of file: PID 1 failed and reported why; the supervision below collects its end. */
+    return 0;
+}
+
 static int run_namespaced(struct fb_plan *plan, int sigfd) {
-    int go[2];
+    int go[2], ready[2];
     if (pipe2(go, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
+    if (pipe2(ready, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
     int egress[2] = {-1, -1};
     if (plan->egress_port && plan->unshare_net) {
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, egress))
@@ -251,11 +275,13 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     if (pid < 0) return fb_fail("clone", errno), 1;
     if (pid == 0) {
         close(go[1]);
+        close(ready[0]);
         if (egress[0] >= 0) close(egress[0]);
         if (commit[0] >= 0) close(commit[0]);
-        _exit(fb_sandbox_init(plan, go[0]));
+        _exit(fb_sandbox_init(plan, go[0], ready[1]));
     }
     close(go[0]);
+    close(ready[1]);
     if (egress[1] >= 0) close(egress[1]);
     if (commit[1] >= 0) close(commit[1]);
     fb_report_init_pid(pid);
@@ -286,6 +312,14 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
             }
         }
     }
+    if (await_ready(plan, ready[0], sigfd)) {
+        kill_namespace(pid);
+        waitpid(pid, NULL, 0);
+        if (proxy > 0) kill(-proxy, SIGKILL), kill(proxy, SIGKILL), waitpid(proxy, NULL, 0);
+        return 1;
+    }
+    close(ready[0]);
+    fb_report_cpu_base(plan->cpu_usage_fd);
     if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
     close(go[1]);
     int status = supervise(plan, pid, sigfd, kill_namespace, NULL);
@@ -318,6 +352,7 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 1;
         if (fb_landlock_apply(plan, 1)) return 1;
     }
+    fb_report_cpu_base(plan->cpu_usage_fd);
     /* Noise before the command, as children of ours: fb_kill_descendants ends them. */
     if (fb_noise_start(plan)) return 1;
     int chan[2] = {-1, -1};

@@ -49,6 +49,7 @@ static const char usage[] =
     "  --rlimit NAME VALUE       NAME: as cpu data fsize nofile nproc core memlock msgqueue sigpending "
     "stack\n"
     "  --cgroup-procs PATH       join this cgroup (its cgroup.procs file) before dropping privileges\n"
+    "  --cpu-usage PATH          report this cgroup CPU usage file's value as the command starts\n"
     "  --oom-score-adj N         (default 1000: the sandbox dies before the supervisor)\n"
     "  --chdir DIR\n"
     "  --noise CPU IO IO_BYTES   stress: CPU spinners and I/O writers beside the command, in its cgroups\n"
@@ -202,6 +203,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->seccomp_fd = -1;
     plan->artifact_fd = -1;
     plan->hold_fd = -1;
+    plan->cpu_usage_fd = -1;
     plan->guard_fd = -1;
     plan->egress_fd = -1;
     plan->commit_fd = -1;
@@ -359,6 +361,9 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             NEED(1);
             if (plan->n_cgroups >= FB_MAX_CGROUPS) goto bad;
             plan->cgroup_procs[plan->n_cgroups++] = argv[++i];
+        } else if (strcmp(a, "--cpu-usage") == 0) {
+            NEED(1);
+            plan->cpu_usage_path = argv[++i];
         } else if (strcmp(a, "--oom-score-adj") == 0) {
             NEED(1);
             char *end;

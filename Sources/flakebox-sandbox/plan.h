@@ -89,6 +89,10 @@ struct fb_plan {
     const char *cgroup_procs[FB_MAX_CGROUPS];
     int cgroup_fds[FB_MAX_CGROUPS]; /* opened before privileges are dropped */
     size_t n_cgroups;
+    /* The attempt cgroup's CPU usage (v1 cpuacct.usage, v2 cpu.stat), read as the command starts:
+     * what the sandbox's construction spent in the cgroup is not the test's (see report.h). */
+    const char *cpu_usage_path;
+    int cpu_usage_fd;
 
     const char *chdir;
     int oom_score_adj;

@@ -500,13 +500,14 @@ static int hand_out_egress_listener(struct fb_plan *plan) {
     return 0;
 }
 
-int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
+int fb_sandbox_init(struct fb_plan *plan, int go_fd, int ready_fd) {
     fb_reset_signals();
     /* PDEATHSIG first, then a look at the go pipe: a helper that died before prctl shows as a
      * hang-up (bubblewrap#633). The byte itself is awaited before the command is forked. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) return 1;
     for (size_t k = 0; k < plan->n_cgroups; k++)
         close(plan->cgroup_fds[k]);
+    if (plan->cpu_usage_fd >= 0) close(plan->cpu_usage_fd);
     struct pollfd lifeline = {.fd = go_fd, .events = POLLIN};
     if (poll(&lifeline, 1, 0) > 0 && (lifeline.revents & POLLHUP) && !(lifeline.revents & POLLIN)) return 1;
 
@@ -517,6 +518,9 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     if (plan->egress_fd >= 0 && hand_out_egress_listener(plan)) return 1;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) return fb_fail("make-private", errno), 1;
     if (build_root(plan)) return 1;
+    /* Built: the helper reads the cgroup's CPU usage now, before the command's share begins. */
+    if (write(ready_fd, "r", 1) != 1) return 1;
+    close(ready_fd);
 
     /* The helper has moved us into the attempt's cgroups once this byte arrives. */
     char go;

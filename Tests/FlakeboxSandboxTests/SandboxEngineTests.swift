@@ -20,6 +20,47 @@ struct SandboxEngineTests {
         }
     }
 
+    @Test(
+        "the launcher reports the cgroup's CPU usage as the command starts (v1 and v2 formats), at both tiers",
+        arguments: [false, true])
+    func cpuBase(namespaced: Bool) async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: namespaced ? .full : .minimal))
+        let ws = try TestWorkspace()
+        // Stand-ins for the cgroup files, read the same way; what the launcher reads is the point.
+        for (content, expected) in [
+            ("123456789\n", "cpu-base 123456789"), ("usage_usec 4321\nuser_usec 1\n", "cpu-base 4321000"),
+        ] {
+            let file = ws.path + "/usage"
+            try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+            let arguments = sandbox.helperArguments.arguments(
+                for: AttemptRequest(command: ["/bin/true"], workspace: ws.path), workspaceSource: ws.path,
+                cgroupProcs: [], cpuUsage: file, environment: ["PATH": "/usr/bin:/bin"])
+            let spawned = AttemptExecution.spawn(
+                helperPath: sandbox.helperPath, arguments: arguments, seccompFD: sandbox.program?.fd, hold: false)
+            guard case .success(let helper) = spawned else {
+                Issue.record("spawn failed: \(spawned)")
+                return
+            }
+            var status: Int32 = 0
+            while waitpid(helper.pid, &status, 0) < 0 && errno == EINTR {}
+            _ = fcntl(helper.reportFD, F_SETFL, fcntl(helper.reportFD, F_GETFL) & ~O_NONBLOCK)
+            var report: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(helper.reportFD, &buffer, buffer.count)
+                if n <= 0 { break }
+                report += buffer[0..<n]
+            }
+            helper.discard()
+            let lines = String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(status == 0, "\(lines)")
+            // Before the command's exit, and once.
+            #expect(lines.filter { $0.hasPrefix("cpu-base") } == [expected], "\(lines)")
+            #expect(lines.firstIndex(of: expected) ?? .max < lines.firstIndex(of: "exit 0") ?? -1, "\(lines)")
+        }
+    }
+
     @Test("a policy's minimum tier is enforced: never silently weaker")
     func minimumTierEnforced() throws {
         let strict = try TestMachine.policy()
