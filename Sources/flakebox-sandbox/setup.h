@@ -7,8 +7,8 @@
 /* Unblocks every signal and restores every disposition to its default. */
 void fb_reset_signals(void);
 /* PID 1 of the new pid namespace: builds the root, writes a byte to ready_fd, waits for the go
- * byte on go_fd (built ahead: then the rest of the arguments, up to end of file), forks the worker and reaps until the worker exits. Returns the exit code for
- * _exit. */
+ * byte on go_fd (built ahead: then the rest of the arguments, up to end of file), forks the worker and reaps
+ * until the worker exits. Returns the exit code for _exit. */
 int fb_sandbox_init(struct fb_plan *plan, int go_fd, int ready_fd);
 /* Drops what is left of privilege, installs seccomp last and execs the command. nested != 0: first
  * enter a nested user + mount namespace, which locks every mount made during setup. */

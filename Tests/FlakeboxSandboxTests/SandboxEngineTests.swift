@@ -143,7 +143,9 @@ struct SandboxEngineTests {
             #expect(!result.out.contains("left-behind") && !result.out.contains("SAW-WORKSPACE"), "\(result.out)")
             let words = result.out.split(whereSeparator: { $0 == " " || $0 == "\n" })
             let value = { (name: String) -> Double? in
-                words.firstIndex(of: Substring(name)).flatMap { words.indices.contains($0 + 1) ? Double(words[$0 + 1]) : nil }
+                words.firstIndex(of: Substring(name)).flatMap {
+                    words.indices.contains($0 + 1) ? Double(words[$0 + 1]) : nil
+                }
             }
             let ticks = try #require(value("ticks"), "\(result.out)")
             let pid1 = try #require(value("pid1"), "\(result.out)") / ticks
