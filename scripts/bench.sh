@@ -39,6 +39,10 @@ awk -v f="$(median 'full tier, small')" -v l="$(median 'full tier, large')" -v b
 }'
 
 echo
+echo "== Python's CPU time inside an attempt against outside (per process, per attempt, per layer) =="
+BIN="$bin" scripts/bench-python.sh
+
+echo
 echo "== a 200-run job at parallelism 4: flakebox against the same command in one shared checkout =="
 job="$work/job"
 mkdir -p "$job"

@@ -31,8 +31,14 @@ extension Flakebox {
 
         func run() async throws {
             let store = PolicyStore.standard()
-            let sandbox = try Sandbox(policy: try store.load(policy))
-            var sandboxes = [sandbox]
+            // As a job runs them: its checkout does not change, so the next sandbox is built ahead.
+            var frozen = Sandbox.Options()
+            frozen.frozenWorkspaces = true
+            var sandboxes = [try Sandbox(policy: try store.load(policy), options: frozen)]
+            // The same tier with each attempt's sandbox built on its path (a workspace that may
+            // change between attempts), for comparison.
+            let onPath = try Sandbox(policy: try store.load(policy))
+            if onPath.tier == .full { sandboxes.append(onPath) }
             if let minimalPolicy {
                 // As a job runs them: its checkout does not change, so the next copy is made ahead.
                 var options = Sandbox.Options(tier: .minimal)
@@ -59,7 +65,7 @@ extension Flakebox {
                     let request = AttemptRequest(command: ["/usr/bin/true"], workspace: full, label: "bench")
                     rows.append(
                         (
-                            "flakebox attempt, \(sandbox.tier) tier, \(name)",
+                            "flakebox attempt, \(sandbox.tier) tier\(sandbox === onPath ? " built on the path" : ""), \(name)",
                             {
                                 let result = await sandbox.run(request)
                                 return result.status == .passed

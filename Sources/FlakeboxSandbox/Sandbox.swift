@@ -57,6 +57,8 @@ public final class Sandbox: Sendable {
     let cgroups: CgroupPool?
     let helperArguments: HelperArguments
     let warm = WarmLaunchers()
+    /// Launchers of attempts already reported, reaped off the path (full tier).
+    let teardowns = LauncherTeardowns()
     /// Below the full tier: attempt scratches made ahead, and used ones removed off the path.
     let prepared = PreparedScratches()
     let etc: CuratedEtc?
@@ -157,6 +159,7 @@ public final class Sandbox: Sendable {
     }
 
     deinit {
+        teardowns.wait()
         warm.drain { cgroups?.retire($0) }
         prepared.drain { cgroups?.retire($0) }
         try? cgroups?.manager.shutdown()
@@ -259,13 +262,13 @@ public final class Sandbox: Sendable {
             let environment = environment(for: request, privateTemp: nil)
             if let launcher = warm.take(warmKey) {
                 prepareWarmLauncher(for: request, key: warmKey)
-                defer { if let group = launcher.cgroup { cgroups?.retire(group) } }
-                let plan = ExecutionPlan(
+                var plan = ExecutionPlan(
                     helperPath: helperPath,
                     arguments: helperArguments.lateArguments(for: request, environment: environment),
                     seccompFD: program?.fd, timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds,
                     outputCapture: limits.outputCapture, outputLimit: limits.outputLimit, tier: tier,
                     cgroup: launcher.cgroup, observer: observer, warm: launcher.helper)
+                endAtExitRecord(&plan, request: request)
                 return await AttemptExecution.run(plan)
             }
             prepareWarmLauncher(for: request, key: warmKey)
@@ -293,7 +296,9 @@ public final class Sandbox: Sendable {
                 return Self.harnessFailure("cgroup-create", error.errno ?? 0, tier: tier)
             }
         }
-        defer { if let cgroup { cgroups?.retire(cgroup) } }
+        // Retired here, or by the attempt's execution once its launcher is gone (see below).
+        var retireHere = true
+        defer { if retireHere, let cgroup { cgroups?.retire(cgroup) } }
 
         if held == nil && tier != .full && (request.workspaceMode == .overlay || tier == .minimal) {
             do {
@@ -326,11 +331,30 @@ public final class Sandbox: Sendable {
             ? helperArguments.lateArguments(for: request, environment: environment)
             : heldArguments(for: request, scratch: scratch, cgroup: cgroup)
                 + helperArguments.lateArguments(for: request, environment: environment)
-        let plan = ExecutionPlan(
+        var plan = ExecutionPlan(
             helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
             outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer, warm: held?.helper)
+        if tier == .full {
+            endAtExitRecord(&plan, request: request)
+            retireHere = plan.afterReap == nil
+        }
         return await AttemptExecution.run(plan)
+    }
+
+    /// At the full tier, an attempt that overlays its workspace is over when its command's exit
+    /// record and the end of its output are in: PID 1 ends the rest (its exit kills the pid
+    /// namespace) and the launcher is reaped, and the cgroup retired (killing anything left),
+    /// off the path. Not for setup (`--overlay-commit`): the launcher reports the commit after
+    /// PID 1 is gone. Without a cgroup the CPU time would need the launcher's rusage.
+    private func endAtExitRecord(_ plan: inout ExecutionPlan, request: AttemptRequest) {
+        guard tier == .full, request.workspaceMode == .overlay, let group = plan.cgroup, let cgroups else {
+            if let group = plan.cgroup { plan.afterReap = { [cgroups] in cgroups?.retire(group) } }
+            return
+        }
+        plan.endsAtExitRecord = true
+        plan.teardowns = teardowns
+        plan.afterReap = { cgroups.retire(group) }
     }
 
     /// Everything but the environment and the command, for an attempt with `scratch`: what a
@@ -338,7 +362,7 @@ public final class Sandbox: Sendable {
     func heldArguments(for request: AttemptRequest, scratch: AttemptScratch, cgroup: AttemptCgroup?) -> [String] {
         helperArguments.baseArguments(
             for: request, workspaceSource: scratch.source, cgroupProcs: cgroup?.procsFiles ?? [],
-            privateTemp: scratch.privateTemp)
+            cpuUsage: cgroup?.cpuUsageFile, privateTemp: scratch.privateTemp)
             + helperArguments.slotArguments(
                 slotUID: scratch.owner,
                 writable: tier == .minimal
@@ -408,8 +432,13 @@ public final class Sandbox: Sendable {
                 guard let group = try? cgroups.take() else { return }
                 cgroup = group
             }
-            let arguments = helperArguments.baseArguments(
-                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [])
+            var arguments = helperArguments.baseArguments(
+                for: request, workspaceSource: request.workspace, cgroupProcs: cgroup?.procsFiles ?? [],
+                cpuUsage: cgroup?.cpuUsageFile)
+            // The whole sandbox (clone, id maps, root, overlay, pivot_root) built now, while the
+            // current attempt runs, when what it mounts cannot change before it is used: the
+            // overlay's lower is the job's final checkout. Setup's (--overlay-commit) changes it.
+            if options.frozenWorkspaces && request.workspaceMode == .overlay { arguments.append("--build-ahead") }
             switch AttemptExecution.spawn(
                 helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true)
             {

@@ -86,8 +86,10 @@ static int cmp_int(const void *a, const void *b) {
 
 /* Closes every descriptor above 2 except the ones the plan names. */
 static void close_unplanned_fds(const struct fb_plan *plan) {
-    int keep[4];
+    int keep[5];
     size_t n = 0;
+    /* A sandbox built ahead waits for the rest of its arguments on the hold pipe (await_late). */
+    if (plan->build_ahead && plan->hold_fd > 2) keep[n++] = plan->hold_fd;
     if (plan->report_fd > 2) keep[n++] = plan->report_fd;
     if (plan->artifact_fd > 2) keep[n++] = plan->artifact_fd;
     if (plan->lifeline_fd > 2) keep[n++] = plan->lifeline_fd;
@@ -109,6 +111,8 @@ static int open_cgroups(struct fb_plan *plan) {
         plan->cgroup_fds[k] = open(plan->cgroup_procs[k], O_WRONLY | O_CLOEXEC);
         if (plan->cgroup_fds[k] < 0) return fb_fail("cgroup-open", errno), -1;
     }
+    /* Only a figure: without it the supervisor counts the whole cgroup, as before. */
+    if (plan->cpu_usage_path) plan->cpu_usage_fd = open(plan->cpu_usage_path, O_RDONLY | O_CLOEXEC);
     return 0;
 }
 
@@ -223,9 +227,77 @@ static int commit_setup(const struct fb_mount *m, int sock) {
     return r;
 }
 
+/* Waits until PID 1 has built the root (a byte, or end of file if it failed), watching SIGTERM
+ * and the lifeline meanwhile. Returns 0 when the attempt should go on. */
+static int await_ready(const struct fb_plan *plan, int ready_fd, int sigfd) {
+    struct pollfd fds[3] = {{.fd = ready_fd, .events = POLLIN},
+                            {.fd = sigfd, .events = POLLIN},
+                            {.fd = plan->lifeline_fd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(fds, 3, -1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if ((fds[1].revents & POLLIN) || (fds[2].revents & (POLLHUP | POLLERR | POLLIN))) return -1;
+        if (fds[0].revents) break;
+    }
+    char byte;
+    ssize_t n;
+    while ((n = read(ready_fd, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    /* End of file: PID 1 failed and reported why; the supervision below collects its end. */
+    return 0;
+}
+
+/* A sandbox built ahead: waits for the rest of its arguments on the hold pipe (NUL-separated, up
+ * to end of file) while watching SIGTERM and the lifeline. Returns their length (0: let go
+ * unused), or -1 when the attempt was cut short. */
+static ssize_t await_late(const struct fb_plan *plan, int sigfd, char **out) {
+    size_t cap = 4096, n = 0;
+    char *late = malloc(cap);
+    if (!late) return fb_fail("hold", ENOMEM), -1;
+    struct pollfd fds[3] = {{.fd = plan->hold_fd, .events = POLLIN},
+                            {.fd = sigfd, .events = POLLIN},
+                            {.fd = plan->lifeline_fd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(fds, 3, -1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 || (fds[1].revents & POLLIN) || (fds[2].revents & (POLLHUP | POLLERR | POLLIN))) break;
+        if (!fds[0].revents) continue;
+        if (n == cap) {
+            char *grown = realloc(late, cap *= 2);
+            if (!grown) break;
+            late = grown;
+        }
+        ssize_t got = read(plan->hold_fd, late + n, cap - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) break;
+        if (got == 0) {
+            close(plan->hold_fd);
+            *out = late;
+            return (ssize_t)n;
+        }
+        n += (size_t)got;
+    }
+    free(late);
+    return -1;
+}
+
+/* Writes all of `len` bytes; 0, or -1 (PID 1 died: its end is collected by the supervision). */
+static int write_all(int fd, const char *bytes, size_t len) {
+    while (len > 0) {
+        ssize_t w = write(fd, bytes, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        bytes += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 static int run_namespaced(struct fb_plan *plan, int sigfd) {
-    int go[2];
+    int go[2], ready[2];
     if (pipe2(go, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
+    if (pipe2(ready, O_CLOEXEC)) return fb_fail("pipe", errno), 1;
     int egress[2] = {-1, -1};
     if (plan->egress_port && plan->unshare_net) {
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, egress))
@@ -250,12 +322,18 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (pid < 0) return fb_fail("clone", errno), 1;
     if (pid == 0) {
+        if (plan->build_ahead) close(plan->hold_fd);
         close(go[1]);
+        close(ready[0]);
         if (egress[0] >= 0) close(egress[0]);
         if (commit[0] >= 0) close(commit[0]);
-        _exit(fb_sandbox_init(plan, go[0]));
+        _exit(fb_sandbox_init(plan, go[0], ready[1]));
     }
     close(go[0]);
+    close(ready[1]);
+    /* The launcher writes no output (PID 1 has its own copies of the pipes): the output's end of
+     * file comes with the sandbox's last writer, not with us (nor with the proxy, forked next). */
+    fb_release_output(plan);
     if (egress[1] >= 0) close(egress[1]);
     if (commit[1] >= 0) close(commit[1]);
     fb_report_init_pid(pid);
@@ -286,7 +364,32 @@ static int run_namespaced(struct fb_plan *plan, int sigfd) {
             }
         }
     }
-    if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
+    if (await_ready(plan, ready[0], sigfd)) {
+        kill_namespace(pid);
+        waitpid(pid, NULL, 0);
+        if (proxy > 0) kill(-proxy, SIGKILL), kill(proxy, SIGKILL), waitpid(proxy, NULL, 0);
+        return 1;
+    }
+    close(ready[0]);
+    if (plan->build_ahead) {
+        /* Built and waiting: the attempt is asked for now, or never (end of file: let go). */
+        char *late = NULL;
+        ssize_t n = await_late(plan, sigfd, &late);
+        if (n <= 0) {
+            kill_namespace(pid);
+            waitpid(pid, NULL, 0);
+            if (proxy > 0) kill(-proxy, SIGKILL), kill(proxy, SIGKILL), waitpid(proxy, NULL, 0);
+            return n == 0 ? 0 : 1;
+        }
+        fb_report_cpu_base(plan->cpu_usage_fd);
+        /* A PID 1 that failed is gone: EPIPE, not SIGPIPE (nothing is forked here after this). */
+        signal(SIGPIPE, SIG_IGN);
+        if (write_all(go[1], "g", 1) == 0) write_all(go[1], late, (size_t)n);
+        free(late);
+    } else {
+        fb_report_cpu_base(plan->cpu_usage_fd);
+        if (write(go[1], "g", 1) != 1) fb_fail("sync", errno);
+    }
     close(go[1]);
     int status = supervise(plan, pid, sigfd, kill_namespace, NULL);
     if (proxy > 0) {
@@ -318,6 +421,7 @@ static int run_minimal(struct fb_plan *plan, int sigfd) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return fb_fail("no_new_privs", errno), 1;
         if (fb_landlock_apply(plan, 1)) return 1;
     }
+    fb_report_cpu_base(plan->cpu_usage_fd);
     /* Noise before the command, as children of ours: fb_kill_descendants ends them. */
     if (fb_noise_start(plan)) return 1;
     int chan[2] = {-1, -1};
@@ -429,10 +533,20 @@ int main(int argc, char **argv) {
     struct fb_plan plan;
     if (fb_expand_args(&argc, &argv)) return 125;
     int held = option_value(argc, argv, "--hold-fd") != NULL;
-    if (held && !hold(&argc, &argv)) return 0;
-    if (fb_plan_parse(&plan, argc, argv)) return 125;
-    /* Already in the cgroups: children inherit them. */
-    if (held) plan.n_cgroups = 0;
+    /* Built ahead (namespaces only): PID 1 builds the whole sandbox before the rest of the
+     * arguments arrive, so they may not change it (see run_namespaced). */
+    int ahead = 0;
+    if (held) {
+        if (fb_plan_parse_base(&plan, argc, argv, 1)) return 125;
+        ahead = plan.build_ahead && plan.namespaces && !plan.argv;
+    }
+    if (!ahead) {
+        if (held && !hold(&argc, &argv)) return 0;
+        if (fb_plan_parse(&plan, argc, argv)) return 125;
+        plan.build_ahead = 0;
+        /* Already in the cgroups: children inherit them. */
+        if (held) plan.n_cgroups = 0;
+    }
     fb_report_set_fd(plan.report_fd);
     if (load_bpf(&plan)) return fb_fail("seccomp-read", errno), 1;
     close_unplanned_fds(&plan);
@@ -447,6 +561,13 @@ int main(int argc, char **argv) {
         close(fd);
     }
     if (open_cgroups(&plan)) return 1;
+    if (ahead) {
+        /* Into the cgroups first: PID 1 and everything it starts inherit them. */
+        if (join_cgroups(&plan, getpid())) return 1;
+        for (size_t k = 0; k < plan.n_cgroups; k++)
+            close(plan.cgroup_fds[k]);
+        plan.n_cgroups = 0;
+    }
     if (drop_host_ids(&plan)) return 1;
 
     /* SIGTERM (from the supervisor, on timeout or cancel) means: kill the whole attempt, then exit. */

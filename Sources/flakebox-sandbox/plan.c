@@ -24,6 +24,8 @@ static const char usage[] =
     "  --artifact-fd FD          after the command exits, send the files matching --artifact to FD\n"
     "  --hold-fd FD              join the cgroups now, then wait for the rest of the arguments\n"
     "                            (NUL-separated, ending with -- COMMAND) on FD; EOF with none: exit\n"
+    "  --build-ahead             with --hold-fd (namespaces): build the whole sandbox first; the rest\n"
+    "                            may then hold only --setenv, --noise and -- COMMAND\n"
     "  --artifact PATTERN        an absolute path, wildcards allowed in its last component\n"
     "  --uid UID --gid GID       host identity to drop to first (when started as root)\n"
     "  --inner-uid UID --inner-gid GID   identity the command sees (default 1000)\n"
@@ -49,6 +51,7 @@ static const char usage[] =
     "  --rlimit NAME VALUE       NAME: as cpu data fsize nofile nproc core memlock msgqueue sigpending "
     "stack\n"
     "  --cgroup-procs PATH       join this cgroup (its cgroup.procs file) before dropping privileges\n"
+    "  --cpu-usage PATH          report this cgroup CPU usage file's value as the command starts\n"
     "  --oom-score-adj N         (default 1000: the sandbox dies before the supervisor)\n"
     "  --chdir DIR\n"
     "  --noise CPU IO IO_BYTES   stress: CPU spinners and I/O writers beside the command, in its cgroups\n"
@@ -193,7 +196,21 @@ static int check_dest(const char *dest) {
     return 0;
 }
 
+/* The options of argv[1..] into `plan`. `mode`: FB_PARSE_FULL (a command must follow),
+ * FB_PARSE_BASE (a held launcher's arguments: no command yet) or FB_PARSE_LATE (what reaches a
+ * sandbox built ahead: only the environment, noise and the command). */
+enum { FB_PARSE_FULL, FB_PARSE_BASE, FB_PARSE_LATE };
+static int parse_options(struct fb_plan *plan, int argc, char **argv, int mode);
+
+int fb_plan_parse_late(struct fb_plan *plan, int argc, char **argv) {
+    return parse_options(plan, argc, argv, FB_PARSE_LATE);
+}
+
 int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
+    return fb_plan_parse_base(plan, argc, argv, 0);
+}
+
+int fb_plan_parse_base(struct fb_plan *plan, int argc, char **argv, int without_command) {
     memset(plan, 0, sizeof *plan);
     plan->namespaces = 1;
     plan->unshare_net = 1;
@@ -202,6 +219,7 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->seccomp_fd = -1;
     plan->artifact_fd = -1;
     plan->hold_fd = -1;
+    plan->cpu_usage_fd = -1;
     plan->guard_fd = -1;
     plan->egress_fd = -1;
     plan->commit_fd = -1;
@@ -211,7 +229,10 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
     plan->hostname = "flakebox";
 
     if (fb_expand_args(&argc, &argv)) return -1;
+    return parse_options(plan, argc, argv, without_command ? FB_PARSE_BASE : FB_PARSE_FULL);
+}
 
+static int parse_options(struct fb_plan *plan, int argc, char **argv, int mode) {
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -220,6 +241,11 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             break;
         }
         if (strncmp(a, "--", 2) != 0) break;
+        /* The sandbox is built: nothing but these may change it now. */
+        if (mode == FB_PARSE_LATE && strcmp(a, "--setenv") != 0 && strcmp(a, "--noise") != 0) {
+            fprintf(stderr, "flakebox-sandbox: %s cannot follow a sandbox built ahead\n", a);
+            return -1;
+        }
         if (strcmp(a, "--help") == 0) {
             fputs(usage, stdout);
             exit(0);
@@ -237,6 +263,8 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
         } else if (strcmp(a, "--hold-fd") == 0) {
             NEED(1);
             if (parse_fd(argv[++i], &plan->hold_fd)) goto bad;
+        } else if (strcmp(a, "--build-ahead") == 0) {
+            plan->build_ahead = 1;
         } else if (strcmp(a, "--artifact-fd") == 0) {
             NEED(1);
             if (parse_fd(argv[++i], &plan->artifact_fd)) goto bad;
@@ -359,6 +387,9 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
             NEED(1);
             if (plan->n_cgroups >= FB_MAX_CGROUPS) goto bad;
             plan->cgroup_procs[plan->n_cgroups++] = argv[++i];
+        } else if (strcmp(a, "--cpu-usage") == 0) {
+            NEED(1);
+            plan->cpu_usage_path = argv[++i];
         } else if (strcmp(a, "--oom-score-adj") == 0) {
             NEED(1);
             char *end;
@@ -391,11 +422,12 @@ int fb_plan_parse(struct fb_plan *plan, int argc, char **argv) {
         fprintf(stderr, "flakebox-sandbox: bad value for %s\n", a);
         return -1;
     }
+    plan->env[plan->n_env] = NULL;
+    if (i >= argc && mode == FB_PARSE_BASE) return 0;
     if (i >= argc) {
         fprintf(stderr, "flakebox-sandbox: no command given\n%s", usage);
         return -1;
     }
-    plan->env[plan->n_env] = NULL;
     plan->argv = &argv[i];
     return 0;
 }

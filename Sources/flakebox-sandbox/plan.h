@@ -89,6 +89,10 @@ struct fb_plan {
     const char *cgroup_procs[FB_MAX_CGROUPS];
     int cgroup_fds[FB_MAX_CGROUPS]; /* opened before privileges are dropped */
     size_t n_cgroups;
+    /* The attempt cgroup's CPU usage (v1 cpuacct.usage, v2 cpu.stat), read as the command starts:
+     * what the sandbox's construction spent in the cgroup is not the test's (see report.h). */
+    const char *cpu_usage_path;
+    int cpu_usage_fd;
 
     const char *chdir;
     int oom_score_adj;
@@ -104,6 +108,7 @@ struct fb_plan {
     int seccomp_fd;     /* raw struct sock_filter[] */
     int artifact_fd;    /* files the test left behind, read after it exits */
     int hold_fd;        /* a pre-spawned launcher waits here for the rest of its arguments */
+    int build_ahead;    /* held, with namespaces: PID 1 builds the root before those arrive */
     int guard_fd;       /* minimal tier, net guard: the worker hands its listener over this socket */
     int egress_fd;      /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
     int commit_fd;      /* --overlay-commit: PID 1 hands the upper out here, then 'c' if the command passed */
@@ -124,5 +129,11 @@ int fb_expand_args(int *argc, char ***argv);
 
 /* Parses argv (expanding --args FD in place). Returns 0, or -1 with a message on stderr. */
 int fb_plan_parse(struct fb_plan *plan, int argc, char **argv);
+
+/* The same; with `without_command`, argv may end before the command (plan->argv stays NULL). */
+int fb_plan_parse_base(struct fb_plan *plan, int argc, char **argv, int without_command);
+
+/* Adds what reaches a sandbox built ahead (--setenv, --noise, -- COMMAND) to a parsed plan. */
+int fb_plan_parse_late(struct fb_plan *plan, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,6 +53,26 @@ void fb_report_exit(int status) {
     char line[64];
     int n = snprintf(line, sizeof line, "exit %d\n", status);
     if (n > 0) emit(line, (size_t)n);
+}
+
+void fb_report_cpu_base(int fd) {
+    if (report_fd < 0 || fd < 0) return;
+    char text[512];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0) return;
+    text[n] = 0;
+    unsigned long long ns;
+    const char *usec = strstr(text, "usage_usec ");
+    if (usec) {
+        ns = strtoull(usec + 11, NULL, 10) * 1000ULL;
+    } else if (text[0] >= '0' && text[0] <= '9') {
+        ns = strtoull(text, NULL, 10);
+    } else {
+        return;
+    }
+    char line[64];
+    int len = snprintf(line, sizeof line, "cpu-base %llu\n", ns);
+    if (len > 0) emit(line, (size_t)len);
 }
 
 void fb_report_reaper(int status) {

@@ -4,6 +4,8 @@
  *   error STAGE ERRNO setup failed at STAGE; the attempt is a sandbox_error, never a test failure
  *   exit STATUS       the command's raw wait status
  *   reaper STATUS     PID 1 ended without reporting the command's status (e.g. killed)
+ *   cpu-base NS       the attempt cgroup's CPU usage just before the command (and noise) started:
+ *                     the sandbox's construction, which a pre-started launcher does in the cgroup
  * Without a report fd the same facts go to stderr as sentences, for use by hand.
  */
 #ifndef FB_REPORT_H
@@ -17,5 +19,8 @@ void fb_fail_plain(const char *stage, int err);
 void fb_report_init_pid(int pid);
 void fb_report_exit(int status);
 void fb_report_reaper(int status);
+/* Reads the cgroup CPU usage from fd (v1 cpuacct.usage in ns, or v2 cpu.stat's usage_usec) and
+ * reports it as cpu-base. Nothing when fd < 0 or the file cannot be read. */
+void fb_report_cpu_base(int fd);
 
 #endif

@@ -500,13 +500,57 @@ static int hand_out_egress_listener(struct fb_plan *plan) {
     return 0;
 }
 
-int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
+void fb_release_output(const struct fb_plan *plan) {
+    /* Without a report pipe, failures are told on stderr: keep it. */
+    if (plan->report_fd < 0) return;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) return;
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2) close(null);
+}
+
+/* The rest of a held launcher's arguments, NUL-separated, up to end of file on the go pipe. */
+static int receive_late(struct fb_plan *plan, int fd) {
+    size_t cap = 4096, n = 0;
+    char *late = malloc(cap);
+    for (;;) {
+        if (!late) return fb_fail("late-arguments", ENOMEM), -1;
+        if (n + 1 >= cap) {
+            char *grown = realloc(late, cap *= 2);
+            if (!grown) free(late);
+            late = grown;
+            continue;
+        }
+        ssize_t r = read(fd, late + n, cap - n - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return fb_fail("late-arguments", errno), -1;
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    late[n] = 0;
+    size_t count = 0;
+    for (size_t k = 0; k < n; k += strlen(late + k) + 1)
+        count++;
+    char **argv = calloc(count + 2, sizeof(char *));
+    if (!argv) return fb_fail("late-arguments", ENOMEM), -1;
+    size_t o = 0;
+    argv[o++] = "flakebox-sandbox";
+    for (size_t k = 0; k < n; k += strlen(late + k) + 1)
+        argv[o++] = late + k;
+    argv[o] = NULL;
+    if (fb_plan_parse_late(plan, (int)o, argv)) return fb_fail("late-arguments", EINVAL), -1;
+    return 0;
+}
+
+int fb_sandbox_init(struct fb_plan *plan, int go_fd, int ready_fd) {
     fb_reset_signals();
     /* PDEATHSIG first, then a look at the go pipe: a helper that died before prctl shows as a
      * hang-up (bubblewrap#633). The byte itself is awaited before the command is forked. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) return 1;
     for (size_t k = 0; k < plan->n_cgroups; k++)
         close(plan->cgroup_fds[k]);
+    if (plan->cpu_usage_fd >= 0) close(plan->cpu_usage_fd);
     struct pollfd lifeline = {.fd = go_fd, .events = POLLIN};
     if (poll(&lifeline, 1, 0) > 0 && (lifeline.revents & POLLHUP) && !(lifeline.revents & POLLIN)) return 1;
 
@@ -517,10 +561,15 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
     if (plan->egress_fd >= 0 && hand_out_egress_listener(plan)) return 1;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) return fb_fail("make-private", errno), 1;
     if (build_root(plan)) return 1;
+    /* Built: the helper reads the cgroup's CPU usage now, before the command's share begins. */
+    if (write(ready_fd, "r", 1) != 1) return 1;
+    close(ready_fd);
 
-    /* The helper has moved us into the attempt's cgroups once this byte arrives. */
+    /* The helper has moved us into the attempt's cgroups once this byte arrives; a sandbox built
+     * ahead then gets its environment, noise and command behind it. */
     char go;
     if (read(go_fd, &go, 1) != 1) return 1;
+    if (plan->build_ahead && receive_late(plan, go_fd)) return 1;
     close(go_fd);
     /* Stress noise first, so the test meets it from its first instruction. */
     if (fb_noise_start(plan)) return 1;
@@ -532,6 +581,9 @@ int fb_sandbox_init(struct fb_plan *plan, int go_fd) {
      * report and artifact pipes. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close_all_but(plan->report_fd, plan->artifact_fd, plan->commit_fd);
+    /* Nor the output pipes: their end of file then tells the supervisor that every process that
+     * could write them is gone, without waiting for us (see fb_release_output). */
+    fb_release_output(plan);
     fb_drop_capabilities();
     for (;;) {
         int status;

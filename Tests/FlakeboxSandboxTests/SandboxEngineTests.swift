@@ -20,6 +20,47 @@ struct SandboxEngineTests {
         }
     }
 
+    @Test(
+        "the launcher reports the cgroup's CPU usage as the command starts (v1 and v2 formats), at both tiers",
+        arguments: [false, true])
+    func cpuBase(namespaced: Bool) async throws {
+        let policy = try TestMachine.policy { $0.minimumTier = .minimal }
+        let sandbox = try Sandbox(policy: policy, options: .init(tier: namespaced ? .full : .minimal))
+        let ws = try TestWorkspace()
+        // Stand-ins for the cgroup files, read the same way; what the launcher reads is the point.
+        for (content, expected) in [
+            ("123456789\n", "cpu-base 123456789"), ("usage_usec 4321\nuser_usec 1\n", "cpu-base 4321000"),
+        ] {
+            let file = ws.path + "/usage"
+            try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+            let arguments = sandbox.helperArguments.arguments(
+                for: AttemptRequest(command: ["/bin/true"], workspace: ws.path), workspaceSource: ws.path,
+                cgroupProcs: [], cpuUsage: file, environment: ["PATH": "/usr/bin:/bin"])
+            let spawned = AttemptExecution.spawn(
+                helperPath: sandbox.helperPath, arguments: arguments, seccompFD: sandbox.program?.fd, hold: false)
+            guard case .success(let helper) = spawned else {
+                Issue.record("spawn failed: \(spawned)")
+                return
+            }
+            var status: Int32 = 0
+            while waitpid(helper.pid, &status, 0) < 0 && errno == EINTR {}
+            _ = fcntl(helper.reportFD, F_SETFL, fcntl(helper.reportFD, F_GETFL) & ~O_NONBLOCK)
+            var report: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(helper.reportFD, &buffer, buffer.count)
+                if n <= 0 { break }
+                report += buffer[0..<n]
+            }
+            helper.discard()
+            let lines = String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(status == 0, "\(lines)")
+            // Before the command's exit, and once.
+            #expect(lines.filter { $0.hasPrefix("cpu-base") } == [expected], "\(lines)")
+            #expect(lines.firstIndex(of: expected) ?? .max < lines.firstIndex(of: "exit 0") ?? -1, "\(lines)")
+        }
+    }
+
     @Test("a policy's minimum tier is enforced: never silently weaker")
     func minimumTierEnforced() throws {
         let strict = try TestMachine.policy()
@@ -75,6 +116,58 @@ struct SandboxEngineTests {
         let prepared = outputs.dropFirst().filter { $0.contains("/next-") }.count
         #expect(prepared == 3, "\(outputs)")
         #expect(ws.snapshot() == before)
+    }
+
+    @Test("full tier, a frozen workspace: the next sandbox is built ahead, and sees nothing of the last")
+    func fullTierBuiltAhead() async throws {
+        var options = Sandbox.Options()
+        options.frozenWorkspaces = true
+        let sandbox = try Sandbox(policy: TestMachine.policy(), options: options)
+        try #require(sandbox.tier == .full && sandbox.cgroups != nil, "needs cgroups at the full tier")
+        let ws = try TestWorkspace(files: ["state.txt": "original"])
+        let before = ws.snapshot()
+        // What the last attempt may have left, then leave some: the workspace, /tmp, /dev/shm.
+        // The start times (clock ticks since boot) of PID 1 and of the command itself.
+        let script = """
+            cat state.txt; ls -A /tmp /dev/shm; test -e left-behind && echo SAW-WORKSPACE
+            echo changed > state.txt; touch left-behind /tmp/left-behind /dev/shm/left-behind
+            echo "ticks $(getconf CLK_TCK) pid1 $(cut -d' ' -f22 /proc/1/stat) self $(cut -d' ' -f22 /proc/self/stat)"
+            """
+        for round in 0..<4 {
+            // Time for the next sandbox to be built while nothing runs (as during a longer test).
+            try await Task.sleep(for: .milliseconds(400))
+            let asked = try Self.secondsSinceBoot()
+            let result = try await sandbox.sh(script, in: ws)
+            #expect(result.status == .passed, "\(result.summary)")
+            #expect(result.out.contains("original"), "\(result.out)")
+            #expect(!result.out.contains("left-behind") && !result.out.contains("SAW-WORKSPACE"), "\(result.out)")
+            let words = result.out.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            let value = { (name: String) -> Double? in
+                words.firstIndex(of: Substring(name)).flatMap {
+                    words.indices.contains($0 + 1) ? Double(words[$0 + 1]) : nil
+                }
+            }
+            let ticks = try #require(value("ticks"), "\(result.out)")
+            let pid1 = try #require(value("pid1"), "\(result.out)") / ticks
+            let command = try #require(value("self"), "\(result.out)") / ticks
+            if round == 0 {
+                // Nothing was prepared before the first request.
+                #expect(pid1 >= asked - 0.02, "PID 1 at \(pid1) s, asked at \(asked) s")
+            } else {
+                // Built while the previous attempt ran and before this one was asked for; the
+                // command itself starts only once asked.
+                #expect(pid1 < asked - 0.1, "PID 1 at \(pid1) s, asked at \(asked) s")
+                #expect(command >= asked - 0.02, "command at \(command) s, asked at \(asked) s")
+            }
+        }
+        #expect(ws.snapshot() == before)
+    }
+
+    /// The host's CLOCK_BOOTTIME, the clock of /proc/PID/stat's start time.
+    static func secondsSinceBoot() throws -> Double {
+        var ts = timespec()
+        try #require(clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     @Test(

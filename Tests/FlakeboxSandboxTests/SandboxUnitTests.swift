@@ -106,8 +106,10 @@ struct OutputCaptureTests {
 struct AttemptOutcomeTests {
     @Test("reports parse, and the first setup failure wins")
     func reportParsing() {
-        let report = HelperReport(parsing: "init 42\nerror overlay 22\nerror execve 2\nexit 256\n")
+        let report = HelperReport(
+            parsing: "init 42\ncpu-base 18446744073709551615\nerror overlay 22\nerror execve 2\nexit 256\n")
         #expect(report.initPID == 42)
+        #expect(report.cpuBaseNanoseconds == UInt64.max)
         #expect(report.setupFailure == .init(stage: "overlay", errno: 22))
         #expect(report.exitStatus == 256)
     }

@@ -76,7 +76,13 @@ struct SeccompBPFInterpreter {
 
     /// Runs the program and returns the 32-bit seccomp action (`SECCOMP_RET_*` | data).
     func run(_ data: SeccompData) throws -> UInt32 {
+        try trace(data).action
+    }
+
+    /// Runs the program; returns the action and how many instructions it executed to reach it.
+    func trace(_ data: SeccompData) throws -> (action: UInt32, executed: Int) {
         let input = data.bytes
+        var executed = 0
         var a: UInt32 = 0
         var x: UInt32 = 0
         var memory = [UInt32](repeating: 0, count: 16)
@@ -87,6 +93,7 @@ struct SeccompBPFInterpreter {
             return input.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self) }
         }
         while pc < instructions.count {
+            executed += 1
             let instruction = instructions[pc]
             let code = instruction.code
             let k = instruction.k
@@ -143,8 +150,8 @@ struct SeccompBPFInterpreter {
                 continue
             case 0x06:  // BPF_RET
                 switch code & 0x18 {
-                case 0x00: return k  // BPF_K
-                case 0x10: return a  // BPF_A
+                case 0x00: return (k, executed)  // BPF_K
+                case 0x10: return (a, executed)  // BPF_A
                 default: throw Failure.badInstruction(pc: pc, code: code)
                 }
             case 0x07:  // BPF_MISC

@@ -29,6 +29,14 @@ public final class AttemptCgroup: Sendable {
     /// The `cgroup.procs` files the helper must write its pid into: one per v1 hierarchy, one for v2.
     public var procsFiles: [String] { placements.map(\.procsFile) }
 
+    /// The file with the group's CPU usage: v1 `cpuacct.usage` (ns), v2 `cpu.stat` (`usage_usec`).
+    public var cpuUsageFile: String? {
+        switch version {
+        case .v1: directory(for: .cpuacct).map { $0 + "/cpuacct.usage" }
+        case .v2: placements.first.map { $0.directory + "/cpu.stat" }
+        }
+    }
+
     /// The group's directories, one per hierarchy.
     public var directories: [String] { placements.map(\.directory) }
 

@@ -12,7 +12,8 @@ import CSeccomp
 /// - `archMap`: the entry of the native ABI gives `[architecture] + subArchitectures`; only the native
 ///   ABI goes into the filter unless ``SeccompCompileOptions/allowForeignABIs``. Anything else is killed
 ///   (`SCMP_FLTATR_ACT_BADARCH` = `KILL_PROCESS`). `SCMP_FLTATR_CTL_NNP` and `_TSYNC` are off: the
-///   sandbox helper sets `no_new_privs` itself and is single-threaded.
+///   sandbox helper sets `no_new_privs` itself and is single-threaded. `SCMP_FLTATR_CTL_OPTIMIZE` is 2
+///   (a binary tree: cheaper for the kernel to cache at attach time, see ``configure(_:)``).
 /// - `includes` / `excludes` as Docker evaluates them (see ``SeccompProfile/Filter``).
 /// - Rules whose action equals the default action are skipped (runc).
 /// - All `args` of a rule are ANDed in one libseccomp rule, unless two use the same `index`: then every
@@ -351,6 +352,11 @@ public enum SeccompCompiler {
         try context.setAttribute(SCMP_FLTATR_ACT_BADARCH, fb_scmp_act_kill_process(), name: "SCMP_FLTATR_ACT_BADARCH")
         try context.setAttribute(SCMP_FLTATR_CTL_NNP, 0, name: "SCMP_FLTATR_CTL_NNP")
         try context.setAttribute(SCMP_FLTATR_CTL_TSYNC, 0, name: "SCMP_FLTATR_CTL_TSYNC")
+        // A binary tree of syscall numbers instead of libseccomp's default linear chain (~350 compares
+        // for Docker's profile). Attaching a filter makes the kernel run it once per syscall number to
+        // fill its constant-action cache; over the chain that took ~400 µs of every attempt's CPU on
+        // the development VM, over the tree ~90 µs. Same decisions, measured in the tests.
+        try context.setAttribute(SCMP_FLTATR_CTL_OPTIMIZE, 2, name: "SCMP_FLTATR_CTL_OPTIMIZE")
     }
 
     /// Builds the foreign ABIs in a context of their own, using libseccomp's name resolution (flakebox

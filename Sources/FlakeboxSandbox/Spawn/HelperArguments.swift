@@ -126,12 +126,13 @@ struct HelperArguments: Sendable {
     ///     which a virtualenv's scripts name in their `#!` lines).
     ///   - privateDirectories: minimal tier: the attempt's own `/tmp`, `/var/tmp`, `/dev/shm`.
     func arguments(
-        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], environment: [String: String],
-        privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [], readable: [String] = [],
-        privateDirectories: PrivateDirectories? = nil
+        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], cpuUsage: String? = nil,
+        environment: [String: String], privateTemp: String? = nil, slotUID: UInt32? = nil, writable: [String] = [],
+        readable: [String] = [], privateDirectories: PrivateDirectories? = nil
     ) -> [String] {
         baseArguments(
-            for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, privateTemp: privateTemp)
+            for: request, workspaceSource: workspaceSource, cgroupProcs: cgroupProcs, cpuUsage: cpuUsage,
+            privateTemp: privateTemp)
             + slotArguments(
                 slotUID: slotUID, writable: writable, readable: readable, privateDirectories: privateDirectories)
             + lateArguments(for: request, environment: environment)
@@ -162,11 +163,16 @@ struct HelperArguments: Sendable {
     /// - Parameters:
     ///   - workspaceSource: the checkout as the sandbox should see it: the original (overlay,
     ///     writable) or a per-attempt copy (below the full tier).
+    ///   - cpuUsage: the cgroup file with the attempt's CPU usage (``AttemptCgroup/cpuUsageFile``):
+    ///     the launcher reports it as the command starts, so the sandbox's construction is not
+    ///     counted as the test's CPU time.
     func baseArguments(
-        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], privateTemp: String? = nil
+        for request: AttemptRequest, workspaceSource: String, cgroupProcs: [String], cpuUsage: String? = nil,
+        privateTemp: String? = nil
     ) -> [String] {
         var args = common
         for path in cgroupProcs { args += ["--cgroup-procs", path] }
+        if let cpuUsage { args += ["--cpu-usage", cpuUsage] }
         if !request.artifacts.isEmpty { args += ["--artifact-fd", "\(Self.artifactFD)"] }
         if tier == .minimal {
             args += ["--chdir", workspaceSource]

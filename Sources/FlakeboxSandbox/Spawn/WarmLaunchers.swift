@@ -3,7 +3,8 @@ import Synchronization
 /// Launchers started ahead of need, one per recent request shape, each already moved into its own
 /// attempt cgroup and waiting for its environment and command. Moving a task between cgroup v1
 /// groups waits for an RCU grace period (4–5 ms, more under load); a held launcher pays it while
-/// the previous attempt still runs, so a job's attempts start as soon as they are asked for.
+/// the previous attempt still runs, so a job's attempts start as soon as they are asked for. With
+/// `--build-ahead` (a frozen workspace) its PID 1 has built the whole sandbox meanwhile too.
 final class WarmLaunchers: Sendable {
     struct Launcher: Sendable {
         var key: String
