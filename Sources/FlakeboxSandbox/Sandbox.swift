@@ -307,7 +307,6 @@ public final class Sandbox: Sendable {
                 return Self.harnessFailure(error.stage, error.errno, tier: tier)
             }
         }
-        let owner = scratch.owner
         let source = scratch.source
         let privateTemp = scratch.privateTemp
         let directories = scratch.directories

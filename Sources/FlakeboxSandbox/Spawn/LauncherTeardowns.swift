@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -13,13 +11,11 @@ import Synchronization
 final class LauncherTeardowns: Sendable {
     /// How long a launcher may take to end after its command's exit record.
     static let graceSeconds: Int32 = 30
-    /// Teardowns still running on their threads.
-    private let pending = Atomic<Int>(0)
+    private let background = BackgroundWork()
 
     /// Reaps `pid` (through `pidfd`, which this closes), then runs `then`.
     func reap(pid: pid_t, pidfd: Int32, then: (@Sendable () -> Void)?) {
-        pending.add(1, ordering: .sequentiallyConsistent)
-        let work: @Sendable () -> Void = { [self] in
+        background.run {
             var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
             var ready: Int32
             repeat { ready = poll(&entry, 1, Self.graceSeconds * 1000) } while ready < 0 && errno == EINTR
@@ -28,18 +24,10 @@ final class LauncherTeardowns: Sendable {
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             close(pidfd)
             then?()
-            pending.subtract(1, ordering: .sequentiallyConsistent)
         }
-        if !DetachedThread.start(work) { work() }
     }
 
     /// Waits (up to a minute) until every teardown has finished: the sandbox's cgroups are
     /// removed after this.
-    func wait() {
-        var waited = 0
-        while pending.load(ordering: .sequentiallyConsistent) > 0 && waited < 60_000 {
-            usleep(1000)
-            waited += 1
-        }
-    }
+    func wait() { background.wait() }
 }

@@ -24,7 +24,7 @@ final class PreparedScratches: Sendable {
     static let capacity = 16
     private let ready = Mutex<[(key: String, prepared: Prepared)]>([])
     /// Removals still running on their threads.
-    private let pending = Atomic<Int>(0)
+    private let removals = BackgroundWork()
 
     func take(_ key: String) -> Prepared? {
         ready.withLock { list in
@@ -53,15 +53,7 @@ final class PreparedScratches: Sendable {
     /// Removes `scratch` on a thread of its own (in place if no thread can be made).
     func retire(_ scratch: AttemptScratch) {
         guard scratch.directory != nil || scratch.slot != nil else { return }
-        pending.add(1, ordering: .sequentiallyConsistent)
-        let started = DetachedThread.start { [self] in
-            scratch.remove()
-            pending.subtract(1, ordering: .sequentiallyConsistent)
-        }
-        if !started {
-            scratch.remove()
-            pending.subtract(1, ordering: .sequentiallyConsistent)
-        }
+        removals.run { scratch.remove() }
     }
 
     /// Lets every prepared attempt go, then waits (up to a minute) for every removal to finish:
@@ -72,11 +64,7 @@ final class PreparedScratches: Sendable {
             return list.map(\.prepared)
         }
         for prepared in all { letGo(prepared, retireGroup: retireGroup, wait: true) }
-        var waited = 0
-        while pending.load(ordering: .sequentiallyConsistent) > 0 && waited < 60_000 {
-            usleep(1000)
-            waited += 1
-        }
+        removals.wait()
     }
 
     /// The launcher first (it exits unused: it has touched nothing), then its cgroup and scratch.
