@@ -51,15 +51,7 @@ extension Flakebox {
             }
             let command = merged.shard?.identity["test_command"] ?? ""
             let repo = merged.shard?.identity["repo"] ?? ""
-            try reports.write(merged, command: command, repositoryRoot: repo.hasPrefix("/") ? repo : nil, json: json)
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-            if json {
-                FileHandle.standardOutput.write(data)
-                FileHandle.standardOutput.write(Data("\n".utf8))
-            } else {
-                print(HumanReport.render(object))
-            }
-            throw ExitCode(HumanReport.exitCode(verdict: object["verdict"] as? String))
+            try reports.finish(merged, command: command, repositoryRoot: repo.hasPrefix("/") ? repo : nil, json: json)
         }
 
         /// A summary from `flakebox run --json`, or the worker's reply with it under `output`.

@@ -17,6 +17,21 @@ struct ReportOutputs: ParsableArguments {
     var outputDirectory: String?
 
     /// Writes every output asked for; a failure to write is reported and exits 3 after the rest.
+    /// What `run`, `replay` and `merge` end with: the report files, then the summary (JSON, or
+    /// for a person), then the exit code the verdict says.
+    func finish(_ summary: JobSummary, command: String, repositoryRoot: String?, json: Bool) throws -> Never {
+        try write(summary, command: command, repositoryRoot: repositoryRoot, json: json)
+        let data = summary.encodedJSON()
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        if json {
+            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else {
+            print(HumanReport.render(object))
+        }
+        throw ExitCode(HumanReport.exitCode(verdict: object["verdict"] as? String))
+    }
+
     func write(_ summary: JobSummary, command: String, repositoryRoot: String?, json: Bool) throws {
         var failures: [String] = []
         func save(_ text: String, to path: String) {

@@ -74,18 +74,9 @@ extension Flakebox {
 
         /// The reports, the summary (JSON or for a person) and the exit code, as the verdict says.
         private func report(_ summary: JobSummary, input: JobInput) throws -> Never {
-            try reports.write(
+            try reports.finish(
                 summary, command: input.testCommand,
                 repositoryRoot: input.repo.hasPrefix("/") ? input.repo : nil, json: json)
-            let data = summary.encodedJSON()
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-            if json {
-                FileHandle.standardOutput.write(data)
-                FileHandle.standardOutput.write(Data("\n".utf8))
-            } else {
-                print(HumanReport.render(object))
-            }
-            throw ExitCode(HumanReport.exitCode(verdict: object["verdict"] as? String))
         }
 
         private func fanOut(_ input: JobInput, testCommand: String?, endpoint: String, reporter: ProgressLine)

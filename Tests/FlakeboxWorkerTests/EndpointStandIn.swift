@@ -67,19 +67,7 @@ actor EndpointStandIn {
         failures: [UInt64: Int] = [:], onFirstJob: (@Sendable () -> Void)? = nil, allowLocal: Bool = true
     ) async throws -> EndpointStandIn {
         let (stream, inbox) = AsyncStream.makeStream(of: StandInRunPod.Incoming.self)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(StandInHTTPHandler(inbox: inbox))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        guard let port = channel.localAddress?.port else {
-            try? await channel.close()
-            throw StandInError(message: "the stand-in bound no port")
-        }
+        let (channel, port) = try await StandInHTTPHandler.listen(inbox: inbox)
         let server = EndpointStandIn(
             port: port, key: key, channel: channel, inbox: inbox, mode: mode, repositories: repositories,
             failures: failures, onFirstJob: onFirstJob, allowLocal: allowLocal)

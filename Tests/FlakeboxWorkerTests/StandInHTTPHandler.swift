@@ -1,10 +1,31 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The stand-in's connection handler: gathers each request whole, hands it to the actor, and
 /// writes whatever reply the actor settles on (a response, a dropped connection, raw bytes).
 /// Lives on its channel's event loop; the reply comes back through a promise of that loop.
 final class StandInHTTPHandler: ChannelInboundHandler {
+    /// An HTTP server on 127.0.0.1 at a port the kernel picks, every request into `inbox`.
+    static func listen(inbox: AsyncStream<StandInRunPod.Incoming>.Continuation) async throws -> (
+        channel: any Channel, port: Int
+    ) {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(StandInHTTPHandler(inbox: inbox))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw StandInError(message: "the stand-in bound no port")
+        }
+        return (channel, port)
+    }
+
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

@@ -51,19 +51,7 @@ actor StandInRunPod {
     /// Listens on 127.0.0.1 at a port the kernel picks.
     static func start() async throws -> StandInRunPod {
         let (stream, inbox) = AsyncStream.makeStream(of: Incoming.self)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(StandInHTTPHandler(inbox: inbox))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        guard let port = channel.localAddress?.port else {
-            try? await channel.close()
-            throw StandInError(message: "the stand-in bound no port")
-        }
+        let (channel, port) = try await StandInHTTPHandler.listen(inbox: inbox)
         let server = StandInRunPod(port: port, channel: channel, inbox: inbox)
         // Ends when `shutdown` finishes the inbox; every request gets a task of its own, so that a
         // held long-poll never delays another request.

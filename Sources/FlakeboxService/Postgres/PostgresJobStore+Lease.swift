@@ -46,34 +46,7 @@ extension PostgresJobStore: LeasedJobStore {
     public func requeueExpired(now: Date, maxStarts: Int, reason: String, keepUntil: Date)
         async throws(JobStoreError) -> (requeued: [String], failed: [String])
     {
-        // Both updates in one statement (one snapshot, disjoint rows); only leased jobs: a job
-        // without a lease is a single node's, recovered at its start.
-        let rows = try await pool.query(
-            """
-            WITH requeued AS (
-                UPDATE jobs SET state = 'IN_QUEUE', started_at = NULL, lease_owner = NULL, lease_expires = NULL
-                WHERE state = 'IN_PROGRESS' AND lease_expires < \(seconds(now)) AND starts < \(maxStarts)
-                RETURNING id, seq
-            ), failed AS (
-                UPDATE jobs SET state = 'FAILED', output = NULL, error = \(reason), finished_at = \(seconds(now)),
-                    keep_until = \(seconds(keepUntil)), lease_owner = NULL, lease_expires = NULL
-                WHERE state = 'IN_PROGRESS' AND lease_expires < \(seconds(now)) AND starts >= \(maxStarts)
-                RETURNING id, seq
-            )
-            SELECT 'requeued' AS kind, id, seq FROM requeued UNION ALL SELECT 'failed', id, seq FROM failed
-            ORDER BY seq
-            """)
-        var result: (requeued: [String], failed: [String]) = ([], [])
-        for row in rows {
-            let row = row.store()
-            if try row.value("kind", String.self) == "requeued" {
-                result.requeued.append(try row.value("id"))
-            } else {
-                result.failed.append(try row.value("id"))
-            }
-        }
-        if !result.requeued.isEmpty { await announceWork() }
-        return result
+        try await takeBack(now: now, maxStarts: maxStarts, reason: reason, keepUntil: keepUntil, leaseExpiredBy: now)
     }
 
     /// The channel nodes wake each other on (`LISTEN`/`NOTIFY`): a job queued or queued again.

@@ -151,16 +151,30 @@ public final class PostgresJobStore: JobStore {
     public func recoverInterrupted(now: Date, maxStarts: Int, reason: String, keepUntil: Date)
         async throws(JobStoreError) -> (requeued: [String], failed: [String])
     {
-        // Both updates in one statement (one snapshot, disjoint rows).
+        try await takeBack(now: now, maxStarts: maxStarts, reason: reason, keepUntil: keepUntil, leaseExpiredBy: nil)
+    }
+
+    /// Running jobs back to the queue (started fewer than `maxStarts` times) or failed with
+    /// `reason`: every one (a single node's start), or only those whose lease ran out before
+    /// `leaseExpiredBy` (nodes sharing the database). Both updates in one statement (one
+    /// snapshot, disjoint rows).
+    func takeBack(now: Date, maxStarts: Int, reason: String, keepUntil: Date, leaseExpiredBy: Date?)
+        async throws(JobStoreError) -> (requeued: [String], failed: [String])
+    {
+        let expired = seconds(leaseExpiredBy)
         let rows = try await pool.query(
             """
             WITH requeued AS (
-                UPDATE jobs SET state = 'IN_QUEUE' WHERE state = 'IN_PROGRESS' AND starts < \(maxStarts)
+                UPDATE jobs SET state = 'IN_QUEUE', lease_owner = NULL, lease_expires = NULL
+                WHERE state = 'IN_PROGRESS' AND starts < \(maxStarts)
+                    AND (\(expired)::float8 IS NULL OR lease_expires < \(expired))
                 RETURNING id, seq
             ), failed AS (
                 UPDATE jobs SET state = 'FAILED', output = NULL, error = \(reason), finished_at = \(seconds(now)),
-                    keep_until = \(seconds(keepUntil))
-                WHERE state = 'IN_PROGRESS' AND starts >= \(maxStarts) RETURNING id, seq
+                    keep_until = \(seconds(keepUntil)), lease_owner = NULL, lease_expires = NULL
+                WHERE state = 'IN_PROGRESS' AND starts >= \(maxStarts)
+                    AND (\(expired)::float8 IS NULL OR lease_expires < \(expired))
+                RETURNING id, seq
             )
             SELECT 'requeued' AS kind, id, seq FROM requeued UNION ALL SELECT 'failed', id, seq FROM failed
             ORDER BY seq
@@ -174,6 +188,7 @@ public final class PostgresJobStore: JobStore {
                 result.failed.append(try row.value("id"))
             }
         }
+        if !result.requeued.isEmpty { await announceWork() }
         return result
     }
 
