@@ -84,6 +84,14 @@
                     """)
             var pollSeconds: Int = 5
 
+            @Option(
+                help: """
+                    With a postgres:// database: a job of more runs than this is cut into shards of at most \
+                    this many (disjoint seeds, one commit) that every node claims, and their summaries merged; \
+                    0 runs every job whole on one node.
+                    """)
+            var shardRuns: Int = 100
+
             @OptionGroup var runner: RunnerArguments
 
             func validate() throws {
@@ -91,6 +99,7 @@
                     throw ValidationError("--lease-seconds must be 3…3600")
                 }
                 guard (1...3600).contains(pollSeconds) else { throw ValidationError("--poll-seconds must be 1…3600") }
+                guard (0...100_000).contains(shardRuns) else { throw ValidationError("--shard-runs must be 0…100000") }
                 if PostgresURL.isPostgres(database) {
                     do {
                         _ = try PostgresURL(database)
@@ -166,6 +175,10 @@
                     configuration.jobs.leaseDuration = .seconds(leaseSeconds)
                     // Housekeeping also takes back the jobs of dead nodes: at least twice a lease.
                     configuration.jobs.housekeepingInterval = .seconds(min(pollSeconds, max(1, leaseSeconds / 2)))
+                    if shardRuns > 0 {
+                        configuration.jobs.splitter = JobSharding(
+                            handler: setup.handler().options, runsPerShard: shardRuns)
+                    }
                 }
                 configuration.publicURL = publicUrl
                 ServiceLog.bootstrap()

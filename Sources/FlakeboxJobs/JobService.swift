@@ -27,11 +27,15 @@ public actor JobService {
         /// How long a claim holds without renewal (renewed every third of it while the job runs);
         /// a node that died loses its jobs to the others after this.
         public var leaseDuration: Duration
+        /// On a shared store: cuts a large job into shards that any node claims (nil: every job
+        /// runs whole on the node that claimed it).
+        public var splitter: (any JobSplitter)?
 
         public init(
             concurrency: Int = 1, retention: Duration = .seconds(1800), maxStarts: Int = 2,
             housekeepingInterval: Duration = .seconds(5), hostname: String = ProcessInfo.processInfo.hostName,
-            workerID: String = "flakebox", nodeID: String? = nil, leaseDuration: Duration = .seconds(30)
+            workerID: String = "flakebox", nodeID: String? = nil, leaseDuration: Duration = .seconds(30),
+            splitter: (any JobSplitter)? = nil
         ) {
             self.concurrency = concurrency
             self.retention = retention
@@ -41,6 +45,7 @@ public actor JobService {
             self.workerID = workerID
             self.nodeID = nodeID
             self.leaseDuration = leaseDuration
+            self.splitter = splitter
         }
     }
 
@@ -64,6 +69,8 @@ public actor JobService {
 
     private struct Running {
         var owner: String
+        /// A shard's job: cancelling that job kills this one at once.
+        var parent: String?
         var task: Task<Void, Never>
         var progress: ProgressBox
         /// Set before the task is cancelled, so that its end is recorded as what caused it.
@@ -83,6 +90,9 @@ public actor JobService {
     }
 
     private var running: [String: Running] = [:]
+    /// Claims sent to the store and not yet answered: `fill` runs again while one is suspended
+    /// (a notification, a job's end), and counting them keeps this node within its concurrency.
+    private var claiming = 0
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var accepting = true
     private var housekeeping: Task<Void, Never>?
@@ -124,7 +134,12 @@ public actor JobService {
             // Another node's job wakes this one at once; housekeeping's claim is the fallback.
             listening = Task { [weak self] in
                 while !Task.isCancelled {
-                    try? await leased.store.watchForWork { [weak self] in await self?.fill() }
+                    try? await leased.store.watch { [weak self] notice in
+                        switch notice {
+                        case .work: await self?.fill()
+                        case .cancelled(let id): await self?.stopCancelled(id)
+                        }
+                    }
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
@@ -156,9 +171,10 @@ public actor JobService {
     public func cancel(id: String) async throws(JobStoreError) -> StoredJob? {
         let now = Date()
         if try await store.cancel(id: id, at: now, keepUntil: keepUntil(now)) != nil {
-            if var entry = running[id] {
+            // The job, or its shards running here (those on other nodes learn it when renewing).
+            for (runningID, var entry) in running where runningID == id || entry.parent == id {
                 entry.ending = .cancelled
-                running[id] = entry
+                running[runningID] = entry
                 entry.task.cancel()
             }
             wake(id)
@@ -234,7 +250,7 @@ public actor JobService {
 
     /// Claims jobs while runners are free.
     private func fill() async {
-        while accepting, running.count < configuration.concurrency {
+        while accepting, running.count + claiming < configuration.concurrency {
             var skipping: Set<String> = []
             if let runningLimit {
                 var perOwner: [String: Int] = [:]
@@ -243,6 +259,8 @@ public actor JobService {
             }
             let claimed: StoredJob?
             var fence: Int?
+            claiming += 1
+            defer { claiming -= 1 }
             do {
                 if let leased {
                     let lease = try await leased.store.claimNext(
@@ -270,15 +288,24 @@ public actor JobService {
             while !Task.isCancelled {
                 try? await Task.sleep(for: duration / 3)
                 if Task.isCancelled { return }
-                let until = Date().addingTimeInterval(Double(duration.components.seconds))
                 do {
-                    if try await store.renewLease(id: id, fence: fence, until: until) { continue }
+                    if try await store.renewLease(id: id, fence: fence, duration: duration) { continue }
                 } catch {
                     continue  // the database may be back before the lease runs out
                 }
                 await self?.loseLease(id)
                 return
             }
+        }
+    }
+
+    /// Another node cancelled `id` (a job, or a split job's shards): what runs of it here is killed
+    /// and nothing is written (the store holds the cancel).
+    private func stopCancelled(_ id: String) {
+        for (runningID, var entry) in running where (runningID == id || entry.parent == id) && entry.ending == nil {
+            entry.ending = .cancelled
+            running[runningID] = entry
+            entry.task.cancel()
         }
     }
 
@@ -293,7 +320,20 @@ public actor JobService {
         let progress = ProgressBox()
         let executor = self.executor
         let id = job.id
+        let splitter = leased == nil || job.parentID != nil ? nil : configuration.splitter
         let task = Task { [weak self] in
+            if let splitter, let fence {
+                switch await splitter.split(job) {
+                case .whole:
+                    break
+                case .shards(let inputs):
+                    await self?.divide(job, fence: fence, inputs: inputs)
+                    return
+                case .refused(let result):
+                    await Task { await self?.finished(id, result) }.value
+                    return
+                }
+            }
             let timeout = Duration.milliseconds(job.policy.executionTimeoutMs)
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
@@ -306,7 +346,7 @@ public actor JobService {
             // (SQLiteNIO does), which would leave the job IN_PROGRESS for good.
             await Task { await self?.finished(id, result) }.value
         }
-        var entry = Running(owner: job.owner, task: task, progress: progress, fence: fence)
+        var entry = Running(owner: job.owner, parent: job.parentID, task: task, progress: progress, fence: fence)
         if let fence, let leased { entry.renewal = renewLoop(id, fence: fence, store: leased.store) }
         running[id] = entry
     }
@@ -354,7 +394,13 @@ public actor JobService {
                             id: id, state: state, output: output, error: error, at: now, keepUntil: keepUntil(now))
                     }
                 if written {
-                    if let job = try await store.job(id: id) { await onFinish?(job) }
+                    if let job = try await store.job(id: id) {
+                        if let parent = job.parentID {
+                            await settle(parent)
+                        } else {
+                            await onFinish?(job)
+                        }
+                    }
                 }
             }
         } catch {
@@ -381,12 +427,93 @@ public actor JobService {
                 wake(id)
                 if let job = try await store.job(id: id) { await onFinish?(job) }
             }
+            if leased != nil, configuration.splitter != nil {
+                for id in try await leased?.store.unsettledSplits() ?? [] { await settle(id) }
+            }
             _ = try await store.prune(now: now)
             lastError = nil
         } catch {
             lastError = error
         }
         await fill()
+    }
+
+    // MARK: - Shards
+
+    /// Replaces a claimed job by its shards (queued for every node) and lets the claim go; the job
+    /// stays `IN_PROGRESS` until `settle` gives it its shards' end. A job cancelled or lost
+    /// meanwhile is not split; one handed back goes back to the queue whole.
+    private func divide(_ job: StoredJob, fence: Int, inputs: [Data]) async {
+        guard let entry = running.removeValue(forKey: job.id) else { return }
+        entry.renewal?.cancel()
+        do {
+            switch entry.ending {
+            case .cancelled, .leaseLost:
+                break
+            case .handedBack:
+                _ = try await store.handBack(id: job.id)
+            case .timedOut, nil:
+                let shards = inputs.enumerated().map { index, input in
+                    StoredJob(
+                        id: "\(job.id)-\(index + 1)", owner: job.owner, input: input, policy: job.policy,
+                        createdAt: job.createdAt, parentID: job.id)
+                }
+                // False: the lease was lost (cancelled, or claimed again after a stall): nothing to do.
+                _ = try await leased?.store.split(id: job.id, fence: fence, shards: shards)
+            }
+        } catch {
+            // The job keeps this node's lapsed lease: the sweep queues it again, to be split anew.
+            lastError = error
+        }
+        await fill()
+    }
+
+    /// Gives a split job the end its shards decided, once: all completed, their summaries merged;
+    /// one failed, timed out or cancelled, that (and the shards still running are cancelled).
+    /// Any node may settle a job (the one that ended its last shard, or housekeeping after a node
+    /// died between the two); `finish` writes only over a job still running, so one wins.
+    private func settle(_ id: String) async {
+        guard let leased, let splitter = configuration.splitter else { return }
+        do {
+            guard let job = try await store.job(id: id), job.state == .inProgress else { return }
+            let shards = try await leased.store.shards(of: id)
+            guard !shards.isEmpty else { return }
+            var state = JobState.completed
+            var output: Data?
+            var error: String?
+            if let ended = shards.first(where: { [.failed, .timedOut, .cancelled].contains($0.state) }) {
+                state = ended.state
+                let which = "shard \((shards.firstIndex(of: ended) ?? 0) + 1) of \(shards.count)"
+                error = ended.error.map { "\(which): \($0)" } ?? "\(which) was \(ended.state.rawValue)"
+            } else if shards.allSatisfy({ $0.state == .completed }) {
+                let result = splitter.merge(job, shards: shards)
+                if case .output(let summary) = result {
+                    output = summary
+                } else {
+                    state = .failed
+                    error = result.errorValue(hostname: configuration.hostname, workerID: configuration.workerID)
+                }
+            } else {
+                return
+            }
+            let now = Date()
+            guard
+                try await store.finish(
+                    id: id, state: state, output: output, error: error, at: now, keepUntil: keepUntil(now))
+            else { return }
+            if state != .completed {
+                _ = try await leased.store.cancelShards(of: id, at: now, keepUntil: keepUntil(now))
+                for (runningID, var entry) in running where entry.parent == id && entry.ending == nil {
+                    entry.ending = .cancelled
+                    running[runningID] = entry
+                    entry.task.cancel()
+                }
+            }
+            wake(id)
+            if let job = try await store.job(id: id) { await onFinish?(job) }
+        } catch {
+            lastError = error
+        }
     }
 
     private func wake(_ id: String) {

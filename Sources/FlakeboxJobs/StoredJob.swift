@@ -27,12 +27,14 @@ public struct StoredJob: Sendable, Equatable {
     public var keepUntil: Date?
     /// What the job may cost: runs × per-attempt timeout, in seconds (for per-key quotas).
     public var attemptSeconds: Int
+    /// A shard's job (`JobSplitter`): the job it is a part of; nil for a job as submitted.
+    public var parentID: String?
 
     public init(
         id: String, owner: String, input: Data, policy: JobPolicy = JobPolicy(), webhook: String? = nil,
         state: JobState = .inQueue, createdAt: Date = Date(), startedAt: Date? = nil, finishedAt: Date? = nil,
         output: Data? = nil, error: String? = nil, starts: Int = 0, retries: Int = 0, keepUntil: Date? = nil,
-        attemptSeconds: Int = 0
+        attemptSeconds: Int = 0, parentID: String? = nil
     ) {
         self.id = id
         self.owner = owner
@@ -49,6 +51,7 @@ public struct StoredJob: Sendable, Equatable {
         self.retries = retries
         self.keepUntil = keepUntil
         self.attemptSeconds = attemptSeconds
+        self.parentID = parentID
     }
 
     /// When a job still queued expires (`policy.ttl` from its creation).

@@ -185,4 +185,23 @@ final class ScriptedExecutor: JobExecutor {
         #expect(!executor.started.withLock { $0 }.contains("short"))
         await jobs.shutdown(grace: .seconds(3))
     }
+
+    @Test("claims still on their way count: submits arriving together never run more jobs than the concurrency")
+    func claimsInFlightCount() async throws {
+        let executor = ScriptedExecutor()
+        let jobs = JobService(
+            store: SlowClaimStore(claimDelay: .milliseconds(50)), executor: executor,
+            configuration: .init(concurrency: 2, housekeepingInterval: .milliseconds(100)))
+        try await jobs.start()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask { try await jobs.submit(self.job("j\(index)", #"{"sleep": 100}"#)) }
+            }
+            try await group.waitForAll()
+        }
+        for index in 0..<8 { await jobs.waitUntilFinal(id: "j\(index)", timeout: .seconds(60)) }
+        #expect(executor.started.withLock { $0.count } == 8)
+        #expect(executor.concurrent.withLock { $0.peak } == 2, "at most 2 at once")
+        await jobs.shutdown(grace: .seconds(1))
+    }
 }

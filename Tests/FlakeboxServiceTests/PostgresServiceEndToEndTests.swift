@@ -113,7 +113,9 @@ struct PostgresServiceEndToEndTests {
         }
     }
 
-    @Test("an idle node is woken by another node's job (NOTIFY): it claims it long before it would look by itself")
+    @Test(
+        "an idle node is woken by another node's job (NOTIFY): it claims it long before it would look by itself; a cancel reaches the runner at once too"
+    )
     func notifyWakes() async throws {
         try await withPostgresSchema { schema in
             let marker = 43_000 + Int.random(in: 100...999)
@@ -130,15 +132,35 @@ struct PostgresServiceEndToEndTests {
             let input: [String: Any] = ["repo": repo.path, "test_command": "sh hang.sh", "runs": 1]
             let first = try await a.submit(input, key: key.secret)
             _ = try await a.waitForStatus(first, key: key.secret) { $0["status"] as? String == "IN_PROGRESS" }
-            // `a` runs its one job; the next one, submitted to `a`, can only start on `b`.
-            let second = try await a.submit(input, key: key.secret)
-            _ = try await b.waitForStatus(second, key: key.secret, timeout: 120) {
+            // Either node may take the first (the other is notified of it too); the busy one then
+            // gets the second, which can only start on the idle one, and only by a notification.
+            let busy = try #require(try await Self.holder(of: first, schema: schema, among: [a, b]))
+            let idle = busy === a ? b : a
+            let second = try await busy.submit(input, key: key.secret)
+            _ = try await idle.waitForStatus(second, key: key.secret, timeout: 120) {
                 $0["status"] as? String == "IN_PROGRESS"
             }
             let holder = try await Self.holder(of: second, schema: schema, among: [a, b])
-            #expect(holder === b, "the second job should run on the idle node")
-            _ = try await a.send(.POST, "/v2/flakebox/cancel/\(first)", key: key.secret)
-            _ = try await b.send(.POST, "/v2/flakebox/cancel/\(second)", key: key.secret)
+            #expect(holder === idle, "the second job should run on the idle node")
+            let started = ContinuousClock.now + .seconds(60)
+            while ServiceHarness.processes(containing: "sleep \(marker)").count < 2, ContinuousClock.now < started {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(ServiceHarness.processes(containing: "sleep \(marker)").count == 2, "both jobs' sandboxes")
+            // Each job cancelled through the node that does not run it: the runner hears of it at once
+            // (a notification), not at its next lease renewal (400 s away here).
+            for (id, through, left) in [(first, idle, 1), (second, busy, 0)] {
+                _ = try await through.send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ServiceHarness.processes(containing: "sleep \(marker)").count > left,
+                    ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(
+                    ServiceHarness.processes(containing: "sleep \(marker)").count == left,
+                    "a job cancelled on one node still runs on the other")
+            }
             for node in [a, b] { node.process.send(SIGTERM) }
             for node in [a, b] { _ = await node.process.waitForExit(timeout: 60) }
         }

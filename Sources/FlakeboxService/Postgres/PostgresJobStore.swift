@@ -17,17 +17,21 @@ public final class PostgresJobStore: JobStore {
     private static let finalStates = "('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')"
 
     public func insert(_ job: StoredJob) async throws(JobStoreError) {
-        _ = try await pool.query(
-            """
-            INSERT INTO jobs (id, owner, input, execution_timeout_ms, ttl_ms, low_priority, webhook, state,
-                created_at, expires_at, started_at, finished_at, output, error, starts, retries, keep_until,
-                attempt_seconds)
-            VALUES (\(job.id), \(job.owner), \(bytes(job.input)), \(job.policy.executionTimeoutMs), \(job.policy.ttlMs),
-                \(job.policy.lowPriority), \(job.webhook), \(job.state.rawValue), \(seconds(job.createdAt)),
-                \(seconds(job.expiresAt)), \(seconds(job.startedAt)), \(seconds(job.finishedAt)), \(bytes(job.output)),
-                \(job.error), \(job.starts), \(job.retries), \(seconds(job.keepUntil)), \(job.attemptSeconds))
-            """)
+        _ = try await pool.query(Self.insertion(job))
         if job.state == .inQueue { await announceWork() }
+    }
+
+    static func insertion(_ job: StoredJob) -> PostgresQuery {
+        """
+        INSERT INTO jobs (id, owner, input, execution_timeout_ms, ttl_ms, low_priority, webhook, state,
+            created_at, expires_at, started_at, finished_at, output, error, starts, retries, keep_until,
+            attempt_seconds, parent_id)
+        VALUES (\(job.id), \(job.owner), \(bytes(job.input)), \(job.policy.executionTimeoutMs), \(job.policy.ttlMs),
+            \(job.policy.lowPriority), \(job.webhook), \(job.state.rawValue), \(seconds(job.createdAt)),
+            \(seconds(job.expiresAt)), \(seconds(job.startedAt)), \(seconds(job.finishedAt)), \(bytes(job.output)),
+            \(job.error), \(job.starts), \(job.retries), \(seconds(job.keepUntil)), \(job.attemptSeconds),
+            \(job.parentID))
+        """
     }
 
     public func job(id: String) async throws(JobStoreError) -> StoredJob? {
@@ -38,42 +42,51 @@ public final class PostgresJobStore: JobStore {
         let limit = max(0, limit)
         guard let before else {
             return try await pool.query(
-                "SELECT * FROM jobs WHERE owner = \(owner) ORDER BY created_at DESC, id DESC LIMIT \(limit)"
+                """
+                SELECT * FROM jobs WHERE owner = \(owner) AND parent_id IS NULL
+                ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                """
             ).map(Self.job)
         }
         return try await pool.query(
             """
-            SELECT * FROM jobs WHERE owner = \(owner) AND created_at < \(seconds(before))
+            SELECT * FROM jobs WHERE owner = \(owner) AND created_at < \(seconds(before)) AND parent_id IS NULL
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """
         ).map(Self.job)
     }
 
     public func claimNext(now: Date, skipping: Set<String>) async throws(JobStoreError) -> StoredJob? {
-        try await claim(now: now, skipping: skipping, holder: nil, expires: nil).map(Self.job)
+        try await claim(now: now, skipping: skipping, holder: nil, leaseSeconds: nil).map(Self.job)
     }
 
-    /// The claim, with a lease when `holder` is given; every claim bumps the fence.
-    func claim(now: Date, skipping: Set<String>, holder: String?, expires: Date?) async throws(JobStoreError)
+    /// The claim, with a lease of `leaseSeconds` when `holder` is given; every claim bumps the fence.
+    ///
+    /// A key's running limit (`maxRunning` in its quotas) counts the jobs and shards in progress
+    /// on every node. Claims take a transaction-scoped advisory lock first, so that the count a
+    /// claim reads includes every claim committed before it: two nodes cannot both take a key's
+    /// last running slot. (Claims are a few milliseconds; serializing them costs little.)
+    func claim(now: Date, skipping: Set<String>, holder: String?, leaseSeconds: Double?) async throws(JobStoreError)
         -> PostgresRow?
     {
         // Every queued job in fair order: owners with fewer jobs running first, then by the owner's
         // first job (not low priority first, then oldest), then the owner's jobs in that order.
-        // `FOR UPDATE SKIP LOCKED` takes the first row no other node is claiming at this moment
-        // (its next candidate, often the same owner's next job, rather than waiting or failing);
-        // a row another node claimed since this statement's snapshot fails the `state` test on
-        // its newest version and is passed over too. So nodes claim at once, never the same job.
-        try await pool.query(
-            """
-            WITH ranked AS (
+        // `FOR UPDATE SKIP LOCKED` takes the first row no other claim holds; a row claimed since
+        // this statement's snapshot fails the `state` test on its newest version and is passed over.
+        let statement: PostgresQuery = """
+            WITH running AS (
+                SELECT owner, count(*) AS n FROM jobs WHERE state = 'IN_PROGRESS' AND shard_count = 0 GROUP BY owner
+            ), full_keys AS (
+                SELECT running.owner FROM running JOIN api_keys ON api_keys.id = running.owner
+                WHERE running.n >= (api_keys.quotas::jsonb ->> 'maxRunning')::bigint
+            ), ranked AS (
                 SELECT id, owner, row_number() OVER owner_order AS rank,
                     first_value(created_at) OVER owner_order AS owner_created,
                     first_value(seq) OVER owner_order AS owner_seq
                 FROM jobs
                 WHERE state = 'IN_QUEUE' AND owner <> ALL(\(skipping.sorted()))
+                    AND owner NOT IN (SELECT owner FROM full_keys)
                 WINDOW owner_order AS (PARTITION BY owner ORDER BY low_priority, created_at, seq)
-            ), running AS (
-                SELECT owner, count(*) AS n FROM jobs WHERE state = 'IN_PROGRESS' GROUP BY owner
             ), pick AS (
                 SELECT jobs.id FROM jobs
                 JOIN ranked ON ranked.id = jobs.id
@@ -84,11 +97,18 @@ public final class PostgresJobStore: JobStore {
                 FOR UPDATE OF jobs SKIP LOCKED
             )
             UPDATE jobs SET state = 'IN_PROGRESS', started_at = \(seconds(now)), starts = jobs.starts + 1,
-                fence = jobs.fence + 1, lease_owner = \(holder), lease_expires = \(seconds(expires))
+                fence = jobs.fence + 1, lease_owner = \(holder),
+                lease_expires = \(leaseSeconds)::float8 + \(unescaped: Self.databaseNow)
             FROM pick WHERE jobs.id = pick.id AND jobs.state = 'IN_QUEUE'
             RETURNING jobs.*
             """
-        ).first
+        return try await pool.transaction { connection, logger in
+            // Per schema (nodes of other databases in other schemas do not wait for these).
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended('flakebox claims ' || current_schema(), 0))::text",
+                logger: logger)
+            return try await connection.query(statement, logger: logger).collect().first
+        }
     }
 
     public func finish(
@@ -107,14 +127,20 @@ public final class PostgresJobStore: JobStore {
     public func cancel(id: String, at: Date, keepUntil: Date) async throws(JobStoreError) -> StoredJob? {
         // One statement: `before` locks the row (its newest version) and is what is returned; the
         // update happens only from a state not yet final.
-        try await pool.query(
+        let before = try await pool.query(
             """
-            WITH before AS (SELECT * FROM jobs WHERE id = \(id) FOR UPDATE)
+            WITH before AS (SELECT * FROM jobs WHERE id = \(id) FOR UPDATE),
+            shards AS (
+                UPDATE jobs SET state = 'CANCELLED', finished_at = \(seconds(at)), keep_until = \(seconds(keepUntil))
+                WHERE parent_id = \(id) AND state IN ('IN_QUEUE', 'IN_PROGRESS')
+            )
             UPDATE jobs SET state = 'CANCELLED', finished_at = \(seconds(at)), keep_until = \(seconds(keepUntil))
             FROM before WHERE jobs.id = before.id AND jobs.state IN ('IN_QUEUE', 'IN_PROGRESS')
             RETURNING before.*
             """
         ).first.map(Self.job)
+        if before?.state == .inProgress { await announceCancel(id) }
+        return before
     }
 
     public func requeue(id: String, now: Date) async throws(JobStoreError) -> Bool {
@@ -151,29 +177,29 @@ public final class PostgresJobStore: JobStore {
     public func recoverInterrupted(now: Date, maxStarts: Int, reason: String, keepUntil: Date)
         async throws(JobStoreError) -> (requeued: [String], failed: [String])
     {
-        try await takeBack(now: now, maxStarts: maxStarts, reason: reason, keepUntil: keepUntil, leaseExpiredBy: nil)
+        try await takeBack(now: now, maxStarts: maxStarts, reason: reason, keepUntil: keepUntil, expiredOnly: false)
     }
 
     /// Running jobs back to the queue (started fewer than `maxStarts` times) or failed with
-    /// `reason`: every one (a single node's start), or only those whose lease ran out before
-    /// `leaseExpiredBy` (nodes sharing the database). Both updates in one statement (one
+    /// `reason`: every one (a single node's start), or only those whose lease ran out by the
+    /// database's clock (nodes sharing the database). Both updates in one statement (one
     /// snapshot, disjoint rows).
-    func takeBack(now: Date, maxStarts: Int, reason: String, keepUntil: Date, leaseExpiredBy: Date?)
+    func takeBack(now: Date, maxStarts: Int, reason: String, keepUntil: Date, expiredOnly: Bool)
         async throws(JobStoreError) -> (requeued: [String], failed: [String])
     {
-        let expired = seconds(leaseExpiredBy)
+        let expired = "(NOT \(expiredOnly) OR lease_expires < \(Self.databaseNow))"
         let rows = try await pool.query(
             """
             WITH requeued AS (
                 UPDATE jobs SET state = 'IN_QUEUE', lease_owner = NULL, lease_expires = NULL
-                WHERE state = 'IN_PROGRESS' AND starts < \(maxStarts)
-                    AND (\(expired)::float8 IS NULL OR lease_expires < \(expired))
+                WHERE state = 'IN_PROGRESS' AND starts < \(maxStarts) AND shard_count = 0
+                    AND \(unescaped: expired)
                 RETURNING id, seq
             ), failed AS (
                 UPDATE jobs SET state = 'FAILED', output = NULL, error = \(reason), finished_at = \(seconds(now)),
                     keep_until = \(seconds(keepUntil)), lease_owner = NULL, lease_expires = NULL
-                WHERE state = 'IN_PROGRESS' AND starts >= \(maxStarts)
-                    AND (\(expired)::float8 IS NULL OR lease_expires < \(expired))
+                WHERE state = 'IN_PROGRESS' AND starts >= \(maxStarts) AND shard_count = 0
+                    AND \(unescaped: expired)
                 RETURNING id, seq
             )
             SELECT 'requeued' AS kind, id, seq FROM requeued UNION ALL SELECT 'failed', id, seq FROM failed
@@ -197,7 +223,7 @@ public final class PostgresJobStore: JobStore {
             """
             UPDATE jobs SET state = 'IN_QUEUE', started_at = NULL, starts = greatest(0, starts - 1),
                 lease_owner = NULL, lease_expires = NULL
-            WHERE id = \(id) AND state = 'IN_PROGRESS' RETURNING id
+            WHERE id = \(id) AND state = 'IN_PROGRESS' AND shard_count = 0 RETURNING id
             """
         ).isEmpty
         if queued { await announceWork() }
@@ -216,6 +242,7 @@ public final class PostgresJobStore: JobStore {
         try await pool.query(
             """
             DELETE FROM jobs WHERE keep_until <= \(seconds(now)) AND state IN \(unescaped: Self.finalStates)
+                AND parent_id IS NULL
             RETURNING id
             """
         ).count
@@ -224,9 +251,10 @@ public final class PostgresJobStore: JobStore {
     public func counts(owner: String?) async throws(JobStoreError) -> [JobState: Int] {
         let rows =
             if let owner {
-                try await pool.query("SELECT state, count(*) AS n FROM jobs WHERE owner = \(owner) GROUP BY state")
+                try await pool.query(
+                    "SELECT state, count(*) AS n FROM jobs WHERE owner = \(owner) AND parent_id IS NULL GROUP BY state")
             } else {
-                try await pool.query("SELECT state, count(*) AS n FROM jobs GROUP BY state")
+                try await pool.query("SELECT state, count(*) AS n FROM jobs WHERE parent_id IS NULL GROUP BY state")
             }
         var counts: [JobState: Int] = [:]
         for row in rows {
@@ -264,8 +292,14 @@ public final class PostgresJobStore: JobStore {
             startedAt: try row.optionalDate("started_at"), finishedAt: try row.optionalDate("finished_at"),
             output: try row.value("output"), error: try row.value("error"), starts: try row.value("starts"),
             retries: try row.value("retries"), keepUntil: try row.optionalDate("keep_until"),
-            attemptSeconds: try row.value("attempt_seconds"))
+            attemptSeconds: try row.value("attempt_seconds"), parentID: try row.value("parent_id"))
     }
+}
+
+extension PostgresJobStore {
+    /// The database's clock in the schema's seconds: leases are set and judged by it alone, so that
+    /// nodes whose clocks disagree cannot take each other's jobs early (nor hold them too long).
+    static let databaseNow = "(extract(epoch FROM clock_timestamp()) - 978307200)"
 }
 
 /// A time as the schema keeps it: seconds since 2001-01-01 (exact for a `Date`).

@@ -38,6 +38,28 @@ final class PostgresPool: Sendable {
         }
     }
 
+    /// `body`'s statements as one transaction on one connection: committed when it returns,
+    /// rolled back when it throws.
+    func transaction<Value: Sendable>(
+        _ body: @Sendable (PostgresConnection, Logger) async throws -> Value
+    ) async throws(JobStoreError) -> Value {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection, logger)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.storeError(error, url: url)
+        }
+    }
+
     /// What went wrong, in words, for a `JobStoreError`: the server's SQLSTATE and message, or the
     /// connection's failure. PSQLError's own description is deliberately empty; its debug one
     /// carries the statement's binds (job inputs), so neither is used. Never the password.

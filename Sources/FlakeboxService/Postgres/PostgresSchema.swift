@@ -64,6 +64,15 @@ enum PostgresSchema {
             """,
             "CREATE INDEX jobs_lease ON jobs (lease_expires) WHERE state = 'IN_PROGRESS'",
         ],
+        // 3: shards: a job split over the nodes (`shard_count` > 0) and its shards, jobs of their
+        // own that name it; they go with it when it is pruned.
+        [
+            """
+            ALTER TABLE jobs ADD COLUMN parent_id text REFERENCES jobs (id) ON DELETE CASCADE,
+                ADD COLUMN shard_count integer NOT NULL DEFAULT 0
+            """,
+            "CREATE INDEX jobs_parent ON jobs (parent_id, seq) WHERE parent_id IS NOT NULL",
+        ],
     ]
 
     static var version: Int { migrations.count }
