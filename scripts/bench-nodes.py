@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`flakebox serve` nodes on one PostgreSQL database, one node against three, in one run: the time
-from a job's submission to its first attempt starting (IN_PROGRESS) on an idle cluster, and jobs
-claimed and run per second when 40 one-attempt jobs arrive at once. Called by scripts/bench-nodes.sh."""
+from a job's submission to its first attempt starting (IN_PROGRESS) on an idle cluster, jobs
+claimed and run per second when 40 one-attempt jobs arrive at once, and one 240-run job cut into
+6 shards of 40 (`--shard-runs 40`) from submission to its merged summary. Called by
+scripts/bench-nodes.sh."""
 import json, os, statistics, subprocess, sys, tempfile, time, urllib.request, uuid
 
 BIN, URL = sys.argv[1], sys.argv[2]
@@ -31,7 +33,8 @@ def cluster(nodes, repo):
     for _ in range(nodes):
         out = tempfile.TemporaryFile()
         p = subprocess.Popen([BIN, "serve", "--database", url, "--port", "0", "--concurrency", "2",
-                              "--allow-local-repos", "--allow-private-addresses"], stdout=subprocess.PIPE,
+                              "--shard-runs", "40", "--allow-local-repos", "--allow-private-addresses"],
+                             stdout=subprocess.PIPE,
                              stderr=out, text=True)
         line = p.stdout.readline()
         ports.append(int(line.rsplit(":", 1)[1]))
@@ -55,12 +58,21 @@ def cluster(nodes, repo):
                 pending.discard(jid)
         time.sleep(0.05)
     rate = 40 / (time.monotonic() - begin)
+    # One job of 240 runs of a 50 ms test, 2 at a time per shard: 6 shards over the nodes.
+    big = {"input": {"repo": repo, "test_command": "sleep 0.05", "runs": 240, "parallelism": 2,
+                     "timeout_s": 60}}
+    begin = time.monotonic()
+    jid = call(ports[0], "POST", "run", key, big)["id"]
+    while (reply := call(ports[0], "GET", f"status/{jid}", key))["status"] not in ("COMPLETED", "FAILED"):
+        time.sleep(0.05)
+    assert reply["status"] == "COMPLETED" and reply["output"]["total_runs"] == 240, reply
+    sharded = time.monotonic() - begin
     for p in procs:
         p.terminate()
     for p in procs:
         p.wait(timeout=60)
     psql(f"DROP SCHEMA {schema} CASCADE")
-    return statistics.median(starts), rate
+    return statistics.median(starts), rate, sharded
 
 
 repo = tempfile.mkdtemp(prefix="flakebox-bench-nodes-")
@@ -74,3 +86,4 @@ print("| serve nodes on one PostgreSQL database, `true` jobs of one attempt | 1 
 print("|---|---:|---:|")
 print(f"| submit → first attempt started (IN_PROGRESS), idle cluster, median of 10 | {one[0]:.0f} ms | {three[0]:.0f} ms |")
 print(f"| 40 jobs submitted at once: claimed and run per second (2 at a time per node) | {one[1]:.1f} | {three[1]:.1f} |")
+print(f"| one job of 240 runs of `sleep 0.05`, parallelism 2, in 6 shards: submit → merged summary | {one[2]:.1f} s | {three[2]:.1f} s |")

@@ -117,6 +117,27 @@ struct PostgresLeaseTests {
             #expect(try await store.unsettledSplits() == ["q"])
             #expect(try await store.cancel(id: "q", at: t0, keepUntil: keep)?.state == .inProgress)
             #expect(try await store.shards(of: "q").map(\.state) == [.failed, .cancelled])
+
+            // A split job that failed and is retried is a whole job again until it is split anew.
+            try await store.insert(storedJob("r", at: 2))
+            let third = try #require(
+                try await store.claimNext(now: t0, skipping: [], holder: "node-1", duration: .seconds(30)))
+            #expect(third.job.id == "r")
+            let old = [StoredJob(id: "r-1", owner: "a", input: Data("{}".utf8), parentID: "r")]
+            #expect(try await store.split(id: "r", fence: third.lease.fence, shards: old))
+            #expect(try await store.cancelShards(of: "r", at: t0, keepUntil: keep) == 1)
+            #expect(try await store.finish(id: "r", state: .failed, output: nil, error: "x", at: t0, keepUntil: keep))
+            #expect(try await store.requeue(id: "r", now: t0))
+            let again = try #require(
+                try await store.claimNext(now: t0, skipping: [], holder: "node-1", duration: .seconds(30)))
+            #expect(again.job.id == "r")
+            #expect(try await store.handBack(id: "r"))
+            let last = try #require(
+                try await store.claimNext(now: t0, skipping: [], holder: "node-1", duration: .seconds(30)))
+            #expect(last.job.id == "r")
+            let new = (1...2).map { StoredJob(id: "r-new-\($0)", owner: "a", input: Data("{}".utf8), parentID: "r") }
+            #expect(try await store.split(id: "r", fence: last.lease.fence, shards: new))
+            #expect(try await store.shards(of: "r").map(\.id) == ["r-new-1", "r-new-2"])
         }
     }
 

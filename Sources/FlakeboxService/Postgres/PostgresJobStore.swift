@@ -147,7 +147,7 @@ public final class PostgresJobStore: JobStore {
         let queued = try await !pool.query(
             """
             UPDATE jobs SET state = 'IN_QUEUE', output = NULL, error = NULL, started_at = NULL,
-                finished_at = NULL, keep_until = NULL, retries = retries + 1
+                finished_at = NULL, keep_until = NULL, retries = retries + 1, shard_count = 0
             WHERE id = \(id) AND state IN ('FAILED', 'TIMED_OUT') RETURNING id
             """
         ).isEmpty
