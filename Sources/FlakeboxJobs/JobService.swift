@@ -171,7 +171,7 @@ public actor JobService {
     public func cancel(id: String) async throws(JobStoreError) -> StoredJob? {
         let now = Date()
         if try await store.cancel(id: id, at: now, keepUntil: keepUntil(now)) != nil {
-            // The job, or its shards running here (those on other nodes learn it when renewing).
+            // The job, or its shards running here (other nodes hear of it from the store at once).
             for (runningID, var entry) in running where runningID == id || entry.parent == id {
                 entry.ending = .cancelled
                 running[runningID] = entry

@@ -55,6 +55,8 @@ static const char usage[] =
     "  --oom-score-adj N         (default 1000: the sandbox dies before the supervisor)\n"
     "  --chdir DIR\n"
     "  --noise CPU IO IO_BYTES   stress: CPU spinners and I/O writers beside the command, in its cgroups\n"
+    "  --shell-fallback          the command is a shell command's words: if it cannot be executed, run\n"
+    "                            them joined under /bin/sh -c (the shell says why, 127 or 126)\n"
     "  --setenv NAME=VALUE       the command's environment is exactly the --setenv entries\n";
 
 static int parse_fd(const char *s, int *out) {
@@ -242,7 +244,8 @@ static int parse_options(struct fb_plan *plan, int argc, char **argv, int mode) 
         }
         if (strncmp(a, "--", 2) != 0) break;
         /* The sandbox is built: nothing but these may change it now. */
-        if (mode == FB_PARSE_LATE && strcmp(a, "--setenv") != 0 && strcmp(a, "--noise") != 0) {
+        if (mode == FB_PARSE_LATE && strcmp(a, "--setenv") != 0 && strcmp(a, "--noise") != 0 &&
+            strcmp(a, "--shell-fallback") != 0) {
             fprintf(stderr, "flakebox-sandbox: %s cannot follow a sandbox built ahead\n", a);
             return -1;
         }
@@ -396,6 +399,8 @@ static int parse_options(struct fb_plan *plan, int argc, char **argv, int mode) 
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < -1000 || v > 1000) goto bad;
             plan->oom_score_adj = (int)v;
+        } else if (strcmp(a, "--shell-fallback") == 0) {
+            plan->shell_fallback = 1;
         } else if (strcmp(a, "--noise") == 0) {
             NEED(3);
             uint64_t cpu, io, bytes;

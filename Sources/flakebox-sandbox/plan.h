@@ -113,6 +113,7 @@ struct fb_plan {
     int egress_fd;      /* network: proxy: PID 1 hands the proxy's listening socket over this socket */
     int commit_fd;      /* --overlay-commit: PID 1 hands the upper out here, then 'c' if the command passed */
     pid_t launcher_pid; /* minimal tier: the launcher, whose death kills the worker */
+    int shell_fallback; /* argv is a shell command's words: a failed execve runs them under /bin/sh -c */
     const char *artifacts[FB_MAX_ARTIFACTS];
     size_t n_artifacts;
     unsigned char *bpf;

@@ -421,6 +421,29 @@ static void exec_command(char **argv, char **env) {
     errno = saved;
 }
 
+/* The words of a plain shell command that could not be executed, joined and run by /bin/sh -c:
+ * the shell then says why (not found: 127, not executable: 126) or runs a script without `#!`,
+ * as it would have had it run the command in the first place. errno is kept when it cannot. */
+static void exec_shell(char **argv, char **env) {
+    static char line[65536];
+    int saved = errno;
+    size_t n = 0;
+    for (char **w = argv; *w; w++) {
+        size_t len = strlen(*w);
+        if (n + len + 2 > sizeof line) {
+            errno = saved;
+            return;
+        }
+        if (n) line[n++] = ' ';
+        memcpy(line + n, *w, len);
+        n += len;
+    }
+    line[n] = 0;
+    char *shell[] = {"/bin/sh", "-c", line, NULL};
+    execve(shell[0], shell, env);
+    errno = saved;
+}
+
 int fb_worker_exec(struct fb_plan *plan, int nested) {
     fb_reset_signals();
     if (setsid() < 0) return fb_fail("setsid", errno), 127;
@@ -461,6 +484,7 @@ int fb_worker_exec(struct fb_plan *plan, int nested) {
         if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0)) return fb_fail("seccomp", errno), 127;
     }
     exec_command(plan->argv, plan->env);
+    if (plan->shell_fallback) exec_shell(plan->argv, plan->env);
     fb_fail("execve", errno);
     return 127;
 }

@@ -41,7 +41,7 @@ struct AttemptPlannerTests {
             input: job, workspace: "/workspace", venv: "/workspace/.venv", pytestRandomly: true, firstAttempt: 5)
         let plan = planner.plan(index: 2)
         #expect(plan.attempt == 7 && plan.seed == 42)
-        #expect(plan.command == ["/bin/sh", "-c", "pytest"])
+        #expect(plan.command == ["pytest"] && plan.shellFallback)
         let env = plan.environment
         #expect(env["TEST_SEED"] == "42" && env["ATTEMPT"] == "7" && env["PYTHONHASHSEED"] == "42")
         #expect(
@@ -112,5 +112,27 @@ struct AttemptPlannerTests {
                 #expect(text.contains(field), "\(text)")
             }
         }
+    }
+
+    @Test("a command of plain words runs without a shell; anything the shell would read otherwise runs under sh -c")
+    func shellWords() {
+        #expect(
+            ShellCommand.words("python3 -m pytest -q tests/test_x.py") == [
+                "python3", "-m", "pytest", "-q", "tests/test_x.py",
+            ])
+        #expect(ShellCommand.words("  go  test\t-count=1 ./... ") == ["go", "test", "-count=1", "./..."])
+        #expect(
+            ShellCommand.words("./run-tests.sh --seed=1,2 a@b 50%") == ["./run-tests.sh", "--seed=1,2", "a@b", "50%"])
+        for shell in [
+            "", "   ", "pytest $ARGS", "pytest 'a b'", "pytest \"x\"", "pytest *.py", "pytest a?", "pytest [ab]",
+            "pytest > out", "pytest < in", "pytest | tee", "a && b", "a; b", "a & b", "(a)", "{ a; }", "pytest ~/t",
+            "pytest # note", "X=1 pytest", "cd sub", "exit 1", "true", "echo hi", "test -f x", "pytest \\x",
+            "pytest\nls", "pytest `id`", "pytest é",
+        ] {
+            #expect(ShellCommand.words(shell) == nil, "\(shell)")
+        }
+        let plan = AttemptPlanner(input: JobInput(repo: "/r", testCommand: "sh -c 'exit 3'"), workspace: "/w").plan(
+            index: 0)
+        #expect(plan.command == ["/bin/sh", "-c", "sh -c 'exit 3'"] && !plan.shellFallback)
     }
 }

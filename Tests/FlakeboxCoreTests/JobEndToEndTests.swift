@@ -53,6 +53,28 @@ struct JobEndToEndTests {
         #expect((summary["replay"] as? String)?.contains("--seed 100") == true)
     }
 
+    @Test(
+        "a command of plain words runs without a shell; one not found, not executable or without #! ends as under sh -c"
+    )
+    func plainCommands() async throws {
+        let repo = try TestRepository(files: [
+            "noshebang.sh": "echo ran by sh: $TEST_SEED\n", "t.py": "import os; print(os.getppid() == 1)\n",
+        ])
+        // PID 1 is the parent of a command it started itself: no shell between them.
+        let direct = try await runJob(JobInput(repo: repo.path, testCommand: "python3 t.py", runs: 1))
+        #expect(results(direct).first?["status"] as? String == "passed", "\(direct)")
+        #expect((results(direct).first?["stdout"] as? String)?.contains("True") == true, "\(direct)")
+        let shelled = try await runJob(JobInput(repo: repo.path, testCommand: "python3 t.py; true", runs: 1))
+        #expect((results(shelled).first?["stdout"] as? String)?.contains("False") == true, "\(shelled)")
+        let missing = try await runJob(JobInput(repo: repo.path, testCommand: "no-such-command-fb --x", runs: 1))
+        #expect(results(missing).first?["exit_code"] as? Int == 127, "\(missing)")
+        #expect((results(missing).first?["stderr"] as? String)?.contains("not found") == true, "\(missing)")
+        let notExecutable = try await runJob(JobInput(repo: repo.path, testCommand: "./t.py", runs: 1))
+        #expect(results(notExecutable).first?["exit_code"] as? Int == 126, "\(notExecutable)")
+        let script = try await runJob(JobInput(repo: repo.path, testCommand: "sh noshebang.sh", runs: 1, seedStart: 7))
+        #expect((results(script).first?["stdout"] as? String)?.contains("ran by sh: 7") == true, "\(script)")
+    }
+
     @Test("tests that collide on a port, a file in the checkout and /tmp do not fail at parallelism 4")
     func collisionsDoNotFlake() async throws {
         let script = """

@@ -4,8 +4,10 @@ import FlakeboxSandbox
 public struct AttemptPlan: Sendable, Equatable {
     public var attempt: Int
     public var seed: UInt64
-    /// argv (`/bin/sh -c <command>`).
+    /// argv: the test command's words (`ShellCommand`), or `/bin/sh -c <command>`.
     public var command: [String]
+    /// `command` is the words of a shell command: a failed exec runs them under `/bin/sh -c`.
+    public var shellFallback: Bool = false
     public var environment: [String: String]
     /// Files to bring back: JUnit reports and the runner plugin's report.
     public var artifacts: [String]

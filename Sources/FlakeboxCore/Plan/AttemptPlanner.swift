@@ -51,8 +51,10 @@ public struct AttemptPlanner: Sendable {
             env["VIRTUAL_ENV"] = venv
             env["PATH"] = "\(venv)/bin:" + (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         }
+        let words = ShellCommand.words(share.command)
         return AttemptPlan(
-            attempt: attempt, seed: seed, command: ["/bin/sh", "-c", share.command], environment: env,
-            artifacts: share.artifacts, shuffle: input.shuffle, reseed: input.reseed, noise: input.stress)
+            attempt: attempt, seed: seed, command: words ?? ["/bin/sh", "-c", share.command],
+            shellFallback: words != nil, environment: env, artifacts: share.artifacts, shuffle: input.shuffle,
+            reseed: input.reseed, noise: input.stress)
     }
 }

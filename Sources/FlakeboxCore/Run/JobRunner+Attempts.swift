@@ -91,6 +91,7 @@ extension JobRunner {
     static func request(for plan: AttemptPlan, input: JobInput, prepared: Prepared) -> AttemptRequest {
         AttemptRequest(
             command: plan.command, environment: plan.environment, workspace: prepared.checkout, label: "attempt",
-            timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts, noise: plan.noise)
+            timeoutSeconds: input.timeoutSeconds, artifacts: plan.artifacts, noise: plan.noise,
+            shellFallback: plan.shellFallback)
     }
 }

@@ -25,11 +25,14 @@ public struct AttemptRequest: Sendable {
     public var artifacts: [String]
     /// Stress mode: load started beside the command, inside the sandbox; nil: none.
     public var noise: BackgroundNoise?
+    /// `command` is the words of a shell command (`ShellCommand`): when it cannot be executed, the
+    /// launcher runs the words joined under `/bin/sh -c`, so the shell reports it as it would have.
+    public var shellFallback: Bool
 
     public init(
         command: [String], environment: [String: String] = [:], workspace: String,
         workspaceMode: WorkspaceMode = .overlay, label: String = "attempt", timeoutSeconds: Double? = nil,
-        artifacts: [String] = [], noise: BackgroundNoise? = nil
+        artifacts: [String] = [], noise: BackgroundNoise? = nil, shellFallback: Bool = false
     ) {
         self.command = command
         self.environment = environment
@@ -39,5 +42,6 @@ public struct AttemptRequest: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.artifacts = artifacts
         self.noise = noise
+        self.shellFallback = shellFallback
     }
 }

@@ -152,6 +152,7 @@ struct HelperArguments: Sendable {
     /// What a held launcher gets last: the environment and the command.
     func lateArguments(for request: AttemptRequest, environment: [String: String]) -> [String] {
         var args = request.noise?.helperArguments ?? []
+        if request.shellFallback { args.append("--shell-fallback") }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
             args += ["--setenv", "\(name)=\(value)"]
         }
