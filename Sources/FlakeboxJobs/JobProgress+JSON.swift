@@ -13,4 +13,17 @@ extension JobProgress {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)
     }
+
+    /// Reads back `json` (as another node recorded it in a shared store); nil for anything else.
+    public init?(json data: Data) {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let phase = (object["phase"] as? String).flatMap(Phase.init(rawValue:)),
+            let total = object["total"] as? Int, let completed = object["completed"] as? Int,
+            let failures = object["failures"] as? Int, let running = object["running"] as? Int,
+            let elapsed = object["elapsed_s"] as? Double
+        else { return nil }
+        self.init(
+            phase: phase, total: total, completed: completed, failures: failures, running: running,
+            elapsedSeconds: elapsed)
+    }
 }

@@ -78,6 +78,8 @@ public actor JobService {
         /// The claim's fence on a shared store: what renewing and finishing present.
         var fence: Int?
         var renewal: Task<Void, Never>?
+        /// On a shared store: records the progress for the other nodes, once a second at most.
+        var recorder: Task<Void, Never>?
     }
     /// `leaseLost`: the job was cancelled on another node, or claimed by another after this one
     /// stalled past its lease: its sandboxes are killed and nothing is written.
@@ -158,8 +160,36 @@ public actor JobService {
         try await store.job(id: id)
     }
 
-    /// The latest progress of a job running in this process.
-    public func progress(of id: String) -> JobProgress? { running[id]?.progress.value }
+    /// The latest progress of a running job: this process's own, or on a shared store what the
+    /// node running it recorded (at most a second old); a split job's is its shards' summed.
+    public func progress(of id: String) async -> JobProgress? {
+        if let local = running[id]?.progress.value { return local }
+        guard let leased, let job = try? await store.job(id: id), job.state == .inProgress else { return nil }
+        guard let shards = try? await leased.store.shards(of: id), !shards.isEmpty else {
+            return (try? await leased.store.recordedProgress(of: [id]))?[id].flatMap(JobProgress.init(json:))
+        }
+        let recorded = (try? await leased.store.recordedProgress(of: shards.map(\.id))) ?? [:]
+        var sum = JobProgress(
+            phase: .running, total: 0, completed: 0, failures: 0, running: 0,
+            elapsedSeconds: job.startedAt.map { Date().timeIntervalSince($0) } ?? 0)
+        for shard in shards {
+            let progress = recorded[shard.id].flatMap(JobProgress.init(json:))
+            let runs = progress?.total ?? configuration.splitter?.runs(of: shard) ?? 0
+            sum.total += runs
+            sum.failures += progress?.failures ?? 0
+            if shard.state == .completed {
+                sum.completed += runs
+            } else if shard.state == .inProgress {
+                switch progress?.phase {
+                case .running: sum.completed += progress?.completed ?? 0
+                case .classifying, .summarizing: sum.completed += runs  // its runs are done
+                default: break
+                }
+                sum.running += progress?.running ?? 0
+            }
+        }
+        return sum
+    }
 
     public var runningCount: Int { running.count }
     public var isAccepting: Bool { accepting }
@@ -309,6 +339,22 @@ public actor JobService {
         }
     }
 
+    /// Writes a running job's progress to the shared store when it changed, once a second at most.
+    private static func recordLoop(_ id: String, fence: Int, progress: ProgressBox, store: any LeasedJobStore)
+        -> Task<Void, Never>
+    {
+        Task {
+            var written: JobProgress?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let value = progress.value, value != written, !Task.isCancelled else { continue }
+                if (try? await store.recordProgress(id: id, fence: fence, progress: Data(value.json))) != nil {
+                    written = value
+                }
+            }
+        }
+    }
+
     private func loseLease(_ id: String) {
         guard var entry = running[id], entry.ending == nil else { return }
         entry.ending = .leaseLost
@@ -347,7 +393,10 @@ public actor JobService {
             await Task { await self?.finished(id, result) }.value
         }
         var entry = Running(owner: job.owner, parent: job.parentID, task: task, progress: progress, fence: fence)
-        if let fence, let leased { entry.renewal = renewLoop(id, fence: fence, store: leased.store) }
+        if let fence, let leased {
+            entry.renewal = renewLoop(id, fence: fence, store: leased.store)
+            entry.recorder = Self.recordLoop(id, fence: fence, progress: progress, store: leased.store)
+        }
         running[id] = entry
     }
 
@@ -361,6 +410,11 @@ public actor JobService {
     private func finished(_ id: String, _ result: HandlerResult) async {
         guard let entry = running.removeValue(forKey: id) else { return }
         entry.renewal?.cancel()
+        entry.recorder?.cancel()
+        // The last progress, so that a split job's sum counts this shard's failures exactly.
+        if let fence = entry.fence, let leased, let last = entry.progress.value {
+            _ = try? await leased.store.recordProgress(id: id, fence: fence, progress: Data(last.json))
+        }
         let now = Date()
         do {
             switch entry.ending {
@@ -446,6 +500,7 @@ public actor JobService {
     private func divide(_ job: StoredJob, fence: Int, inputs: [Data]) async {
         guard let entry = running.removeValue(forKey: job.id) else { return }
         entry.renewal?.cancel()
+        entry.recorder?.cancel()
         do {
             switch entry.ending {
             case .cancelled, .leaseLost:

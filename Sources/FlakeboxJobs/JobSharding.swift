@@ -58,6 +58,10 @@ public struct JobSharding: JobSplitter {
         return .shards(inputs)
     }
 
+    public func runs(of job: StoredJob) -> Int? {
+        ((try? JSONSerialization.jsonObject(with: job.input)) as? [String: Any])?["runs"] as? Int
+    }
+
     public func merge(_ job: StoredJob, shards: [StoredJob]) -> HandlerResult {
         var summaries: [JobSummary] = []
         for (index, shard) in shards.enumerated() {

@@ -10,6 +10,9 @@ public protocol JobSplitter: Sendable {
 
     /// The job's result from its shards, all `COMPLETED`, in the order `split` gave them.
     func merge(_ job: StoredJob, shards: [StoredJob]) -> HandlerResult
+
+    /// How many runs a job (or shard) makes, for progress summed over shards; nil: unknown.
+    func runs(of job: StoredJob) -> Int?
 }
 
 /// What `JobSplitter.split` decided.

@@ -43,6 +43,13 @@ public protocol LeasedJobStore: JobStore {
     /// out or cancelled (a node died between a shard's end and settling the job).
     func unsettledSplits() async throws(JobStoreError) -> [String]
 
+    /// Records a running job's progress (`JobProgress.json`) for the other nodes' `/status`, with
+    /// the claim's fence; false when the lease was lost.
+    func recordProgress(id: String, fence: Int, progress: Data) async throws(JobStoreError) -> Bool
+
+    /// The progress last recorded for each of `ids` that has one.
+    func recordedProgress(of ids: [String]) async throws(JobStoreError) -> [String: Data]
+
     /// Cancels a split job's shards not yet final (its end was decided by one of them); how many.
     func cancelShards(of id: String, at: Date, keepUntil: Date) async throws(JobStoreError) -> Int
 }

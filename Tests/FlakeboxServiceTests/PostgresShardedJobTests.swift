@@ -47,7 +47,7 @@ struct PostgresShardedJobTests {
     }
 
     @Test(
-        "200 runs in 8 shards on 3 nodes, one killed with kill -9 mid-shard: `flakebox run`'s summary but for time, every seed once"
+        "200 runs in 8 shards on 3 nodes, one killed with kill -9 mid-shard: `flakebox run`'s summary but for time, every seed once; progress on any node"
     )
     func splitAndKill() async throws {
         try await withPostgresSchema { schema in
@@ -72,6 +72,13 @@ struct PostgresShardedJobTests {
             victim.process.kill()
             _ = await victim.process.waitForExit(timeout: 60)
             let survivors = nodes.filter { $0 !== victim }
+            // While the 7th shard waits for its lease to run out and runs again (6 s at least), the
+            // job's progress on any node counts the other shards' runs, recorded by their nodes.
+            let status = try await survivors[0].waitForStatus(id, key: key.secret, timeout: 60) { json in
+                ((json["output"] as? [String: Any])?["completed"] as? Int ?? 0) >= 25
+            }
+            let progress = try #require(status["output"] as? [String: Any], "\(status)")
+            #expect(status["status"] as? String == "IN_PROGRESS" && progress["total"] as? Int == 200, "\(status)")
 
             let final = try await survivors[0].waitForFinal(id, key: key.secret, timeout: 600)
             #expect(final["status"] as? String == "COMPLETED", "\(final)")
@@ -104,7 +111,9 @@ struct PostgresShardedJobTests {
         }
     }
 
-    @Test("a cancel sent to one node stops the job's shards on all three, and the job ends CANCELLED")
+    @Test(
+        "a cancel sent to one node stops the job's shards on all three, and the job ends CANCELLED; /status sums their progress"
+    )
     func cancelEverywhere() async throws {
         try await withPostgresSchema { schema in
             let marker = 44_000 + Int.random(in: 100...999)
@@ -127,6 +136,13 @@ struct PostgresShardedJobTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(ServiceHarness.processes(containing: "sleep \(marker)").count == 3, "three shards' sandboxes")
+            // Any node's /status sums the shards' progress, as their nodes recorded it.
+            let status = try await nodes[2].waitForStatus(id, key: key.secret, timeout: 30) { json in
+                let output = json["output"] as? [String: Any]
+                return output?["running"] as? Int == 3
+            }
+            let progress = try #require(status["output"] as? [String: Any], "\(status)")
+            #expect(progress["total"] as? Int == 3 && progress["completed"] as? Int == 0, "\(progress)")
             let cancelled = try await nodes[1].send(.POST, "/v2/flakebox/cancel/\(id)", key: key.secret)
             #expect(cancelled.json?["status"] as? String == "CANCELLED", "\(cancelled)")
             let gone = ContinuousClock.now + .seconds(30)

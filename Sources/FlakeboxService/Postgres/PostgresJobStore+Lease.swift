@@ -85,6 +85,26 @@ extension PostgresJobStore: LeasedJobStore {
         ).map { row throws(JobStoreError) in try row.store().value("id", String.self) }
     }
 
+    public func recordProgress(id: String, fence: Int, progress: Data) async throws(JobStoreError) -> Bool {
+        try await !pool.query(
+            """
+            UPDATE jobs SET progress = \(bytes(progress))
+            WHERE id = \(id) AND fence = \(fence) AND state = 'IN_PROGRESS' RETURNING id
+            """
+        ).isEmpty
+    }
+
+    public func recordedProgress(of ids: [String]) async throws(JobStoreError) -> [String: Data] {
+        var found: [String: Data] = [:]
+        for row in try await pool.query(
+            "SELECT id, progress FROM jobs WHERE id = ANY(\(ids)) AND progress IS NOT NULL")
+        {
+            let row = row.store()
+            found[try row.value("id", String.self)] = try row.value("progress", Data.self)
+        }
+        return found
+    }
+
     public func cancelShards(of id: String, at: Date, keepUntil: Date) async throws(JobStoreError) -> Int {
         let cancelled = try await pool.query(
             """

@@ -73,6 +73,8 @@ enum PostgresSchema {
             """,
             "CREATE INDEX jobs_parent ON jobs (parent_id, seq) WHERE parent_id IS NOT NULL",
         ],
+        // 4: a running job's progress, recorded by its node for the others' `/status`.
+        ["ALTER TABLE jobs ADD COLUMN progress bytea"],
     ]
 
     static var version: Int { migrations.count }
