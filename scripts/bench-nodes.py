@@ -31,49 +31,52 @@ def cluster(nodes, repo):
                                      "--max-queued", "1000", "--max-running", "64", "--json"],
                                     check=True, capture_output=True, text=True).stdout)["secret"]
     procs, ports = [], []
-    for _ in range(nodes):
-        out = tempfile.TemporaryFile()
-        p = subprocess.Popen([BIN, "serve", "--database", url, "--port", "0", "--concurrency", "2",
-                              "--shard-runs", "4", "--allow-local-repos", "--allow-private-addresses"],
-                             stdout=subprocess.PIPE,
-                             stderr=out, text=True)
-        line = p.stdout.readline()
-        ports.append(int(line.rsplit(":", 1)[1]))
-        procs.append(p)
-    job = {"input": {"repo": repo, "test_command": "true", "runs": 1}}
-    starts = []
-    for _ in range(10):
+    # The nodes go whatever happens below (a refused job, a failed assertion): none is left running.
+    try:
+        for _ in range(nodes):
+            out = tempfile.TemporaryFile()
+            p = subprocess.Popen([BIN, "serve", "--database", url, "--port", "0", "--concurrency", "2",
+                                  "--shard-runs", "4", "--allow-local-repos", "--allow-private-addresses"],
+                                 stdout=subprocess.PIPE,
+                                 stderr=out, text=True)
+            line = p.stdout.readline()
+            ports.append(int(line.rsplit(":", 1)[1]))
+            procs.append(p)
+        job = {"input": {"repo": repo, "test_command": "true", "runs": 1}}
+        starts = []
+        for _ in range(10):
+            begin = time.monotonic()
+            jid = call(ports[0], "POST", "run", key, job)["id"]
+            while call(ports[0], "GET", f"status/{jid}", key)["status"] == "IN_QUEUE":
+                time.sleep(0.005)
+            starts.append((time.monotonic() - begin) * 1000)
+            while call(ports[0], "GET", f"status/{jid}", key)["status"] not in ("COMPLETED", "FAILED"):
+                time.sleep(0.02)
         begin = time.monotonic()
-        jid = call(ports[0], "POST", "run", key, job)["id"]
-        while call(ports[0], "GET", f"status/{jid}", key)["status"] == "IN_QUEUE":
-            time.sleep(0.005)
-        starts.append((time.monotonic() - begin) * 1000)
-        while call(ports[0], "GET", f"status/{jid}", key)["status"] not in ("COMPLETED", "FAILED"):
-            time.sleep(0.02)
-    begin = time.monotonic()
-    ids = [call(ports[i % nodes], "POST", "run", key, job)["id"] for i in range(40)]
-    pending = set(ids)
-    while pending:
-        for jid in list(pending):
-            if call(ports[0], "GET", f"status/{jid}", key)["status"] in ("COMPLETED", "FAILED"):
-                pending.discard(jid)
-        time.sleep(0.05)
-    rate = 40 / (time.monotonic() - begin)
-    # One job of 240 runs of a 50 ms test, 2 at a time per shard: 60 shards over the nodes.
-    big = {"input": {"repo": repo, "test_command": "sleep 0.05", "runs": 240, "parallelism": 2,
-                     "timeout_s": 60}}
-    begin = time.monotonic()
-    jid = call(ports[0], "POST", "run", key, big)["id"]
-    while (reply := call(ports[0], "GET", f"status/{jid}", key))["status"] not in ("COMPLETED", "FAILED"):
-        time.sleep(0.05)
-    assert reply["status"] == "COMPLETED" and reply["output"]["total_runs"] == 240, reply
-    sharded = time.monotonic() - begin
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        p.wait(timeout=60)
-    psql(f"DROP SCHEMA {schema} CASCADE")
-    return statistics.median(starts), rate, sharded
+        ids = [call(ports[i % nodes], "POST", "run", key, job)["id"] for i in range(40)]
+        pending = set(ids)
+        while pending:
+            for jid in list(pending):
+                if call(ports[0], "GET", f"status/{jid}", key)["status"] in ("COMPLETED", "FAILED"):
+                    pending.discard(jid)
+            time.sleep(0.05)
+        rate = 40 / (time.monotonic() - begin)
+        # One job of 240 runs of a 50 ms test, 2 at a time per shard: 60 shards over the nodes.
+        big = {"input": {"repo": repo, "test_command": "sleep 0.05", "runs": 240, "parallelism": 2,
+                         "timeout_s": 60}}
+        begin = time.monotonic()
+        jid = call(ports[0], "POST", "run", key, big)["id"]
+        while (reply := call(ports[0], "GET", f"status/{jid}", key))["status"] not in ("COMPLETED", "FAILED"):
+            time.sleep(0.05)
+        assert reply["status"] == "COMPLETED" and reply["output"]["total_runs"] == 240, reply
+        sharded = time.monotonic() - begin
+        return statistics.median(starts), rate, sharded
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
+        psql(f"DROP SCHEMA {schema} CASCADE")
 
 
 repo = tempfile.mkdtemp(prefix="flakebox-bench-nodes-")
