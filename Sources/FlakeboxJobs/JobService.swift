@@ -165,7 +165,7 @@ public actor JobService {
     public func progress(of id: String) async -> JobProgress? {
         if let local = running[id]?.progress.value { return local }
         guard let leased, let job = try? await store.job(id: id), job.state == .inProgress else { return nil }
-        guard let shards = try? await leased.store.shards(of: id), !shards.isEmpty else {
+        guard let shards = try? await leased.store.shards(of: id, withOutputs: false), !shards.isEmpty else {
             return (try? await leased.store.recordedProgress(of: [id]))?[id].flatMap(JobProgress.init(json:))
         }
         let recorded = (try? await leased.store.recordedProgress(of: shards.map(\.id))) ?? [:]
@@ -531,7 +531,7 @@ public actor JobService {
         guard let leased, let splitter = configuration.splitter else { return }
         do {
             guard let job = try await store.job(id: id), job.state == .inProgress else { return }
-            let shards = try await leased.store.shards(of: id)
+            let shards = try await leased.store.shards(of: id, withOutputs: true)
             guard !shards.isEmpty else { return }
             var state = JobState.completed
             var output: Data?

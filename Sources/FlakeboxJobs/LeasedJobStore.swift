@@ -36,8 +36,9 @@ public protocol LeasedJobStore: JobStore {
     /// (a job retried) are removed. False (nothing written) when the lease was lost.
     func split(id: String, fence: Int, shards: [StoredJob]) async throws(JobStoreError) -> Bool
 
-    /// A split job's shards, in their order.
-    func shards(of id: String) async throws(JobStoreError) -> [StoredJob]
+    /// A split job's shards, in their order; without their outputs (summaries, up to megabytes
+    /// each) unless `withOutputs`.
+    func shards(of id: String, withOutputs: Bool) async throws(JobStoreError) -> [StoredJob]
 
     /// Split jobs still running whose shards say how they end: all final, or one failed, timed
     /// out or cancelled (a node died between a shard's end and settling the job).

@@ -74,9 +74,9 @@ struct PostgresLeaseTests {
                 try await store.claimNext(now: t0, skipping: [], holder: "node-1", duration: .seconds(30)))
             let shards = (1...3).map { StoredJob(id: "p-\($0)", owner: "a", input: Data("{}".utf8), parentID: "p") }
             #expect(try await !store.split(id: "p", fence: claim.lease.fence + 1, shards: shards))
-            #expect(try await store.shards(of: "p").isEmpty)
+            #expect(try await store.shards(of: "p", withOutputs: true).isEmpty)
             #expect(try await store.split(id: "p", fence: claim.lease.fence, shards: shards))
-            #expect(try await store.shards(of: "p").map(\.id) == ["p-1", "p-2", "p-3"])
+            #expect(try await store.shards(of: "p", withOutputs: true).map(\.id) == ["p-1", "p-2", "p-3"])
             #expect(try await store.lease(id: "p") == nil)
             // The parent is no one's to claim, take back or hand back; its shards are everyone's.
             #expect(try await !store.handBack(id: "p"))
@@ -97,10 +97,11 @@ struct PostgresLeaseTests {
             #expect(claimed == ["p-1", "p-2", "p-3"])
             // Shards are pruned with their job, not before it.
             #expect(try await store.prune(now: keep) == 0)
-            #expect(try await store.shards(of: "p").count == 3)
+            #expect(try await store.shards(of: "p", withOutputs: true).allSatisfy { $0.output == Data("{}".utf8) })
+            #expect(try await store.shards(of: "p", withOutputs: false).map(\.output) == [nil, nil, nil])
             #expect(try await store.finish(id: "p", state: .completed, output: nil, error: nil, at: t0, keepUntil: t0))
             #expect(try await store.prune(now: keep) == 1)
-            #expect(try await store.shards(of: "p").isEmpty)
+            #expect(try await store.shards(of: "p", withOutputs: true).isEmpty)
 
             // A cancelled job's shards are cancelled with it; a failed shard makes its job unsettled.
             try await store.insert(storedJob("q", at: 1))
@@ -116,7 +117,7 @@ struct PostgresLeaseTests {
                     keepUntil: keep))
             #expect(try await store.unsettledSplits() == ["q"])
             #expect(try await store.cancel(id: "q", at: t0, keepUntil: keep)?.state == .inProgress)
-            #expect(try await store.shards(of: "q").map(\.state) == [.failed, .cancelled])
+            #expect(try await store.shards(of: "q", withOutputs: true).map(\.state) == [.failed, .cancelled])
 
             // A split job that failed and is retried is a whole job again until it is split anew.
             try await store.insert(storedJob("r", at: 2))
@@ -137,7 +138,7 @@ struct PostgresLeaseTests {
             #expect(last.job.id == "r")
             let new = (1...2).map { StoredJob(id: "r-new-\($0)", owner: "a", input: Data("{}".utf8), parentID: "r") }
             #expect(try await store.split(id: "r", fence: last.lease.fence, shards: new))
-            #expect(try await store.shards(of: "r").map(\.id) == ["r-new-1", "r-new-2"])
+            #expect(try await store.shards(of: "r", withOutputs: true).map(\.id) == ["r-new-1", "r-new-2"])
         }
     }
 

@@ -70,8 +70,15 @@ extension PostgresJobStore: LeasedJobStore {
         return split
     }
 
-    public func shards(of id: String) async throws(JobStoreError) -> [StoredJob] {
-        try await pool.query("SELECT * FROM jobs WHERE parent_id = \(id) ORDER BY seq").map(Self.job)
+    public func shards(of id: String, withOutputs: Bool) async throws(JobStoreError) -> [StoredJob] {
+        try await pool.query(
+            """
+            SELECT id, owner, input, execution_timeout_ms, ttl_ms, low_priority, webhook, state, created_at,
+                started_at, finished_at, CASE WHEN \(withOutputs) THEN output END AS output, error, starts, retries,
+                keep_until, attempt_seconds, parent_id
+            FROM jobs WHERE parent_id = \(id) ORDER BY seq
+            """
+        ).map(Self.job)
     }
 
     public func unsettledSplits() async throws(JobStoreError) -> [String] {
