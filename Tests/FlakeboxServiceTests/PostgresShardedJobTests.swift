@@ -15,9 +15,9 @@ import Testing
     .enabled(if: TestPostgres.available, Comment(rawValue: TestPostgres.skipReason)),
     .enabled(if: ServiceTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
 struct PostgresShardedJobTests {
-    static func nodes(_ schema: TestPostgres.Schema, shardRuns: Int) async throws -> [ServiceHarness] {
+    static func nodes(_ schema: TestPostgres.Schema, shardRuns: Int, count: Int = 3) async throws -> [ServiceHarness] {
         var nodes: [ServiceHarness] = []
-        for _ in 0..<3 {
+        for _ in 0..<count {
             nodes.append(
                 try await ServiceHarness(
                     arguments: ["--lease-seconds", "3", "--shard-runs", String(shardRuns)], database: schema.url))
@@ -157,6 +157,48 @@ struct PostgresShardedJobTests {
             #expect(states == "CANCELLED", "\(states)")
             for node in nodes { node.process.send(SIGTERM) }
             for node in nodes { #expect(await node.process.waitForExit(timeout: 60) == .exited(0)) }
+        }
+    }
+
+    @Test(
+        "a node stopped past its lease loses the job to another; continued, it writes nothing: the result is the other node's run"
+    )
+    func stalledNodeWritesNothing() async throws {
+        try await withPostgresSchema { schema in
+            // The attempt prints when it started: the result says which node's run it is.
+            let repo = try TestRepository(files: ["t.sh": "date +%s.%N\nsleep 5\n"])
+            let nodes = try await Self.nodes(schema, shardRuns: 0, count: 2)
+            defer { for node in nodes { node.removeFiles() } }
+            let key = try await nodes[0].createKey("ci")
+            let id = try await nodes[0].submit(
+                ["repo": repo.path, "test_command": "sh t.sh", "runs": 1], key: key.secret)
+            let table = "\(schema.name).jobs WHERE id = '\(id)'"
+            let owner = try await Self.psqlWait(
+                "SELECT coalesce(lease_owner, '') FROM \(table) AND state = 'IN_PROGRESS'", schema: schema
+            ) { !$0.isEmpty }
+            let stalled = try #require(Self.node(named: owner, among: nodes), "no node holds \(owner)")
+            let other = try #require(nodes.first { $0 !== stalled })
+            try await Task.sleep(for: .seconds(1))
+            stalled.process.send(SIGSTOP)
+            // Its lease runs out; the other node claims the job (a new fence) and runs it again.
+            let claimed = try await Self.psqlWait(
+                "SELECT starts || ' ' || started_at FROM \(table) AND lease_owner NOT LIKE '%-\(stalled.process.pid)-%'",
+                schema: schema
+            ) { $0.hasPrefix("2 ") }
+            let secondStart = try #require(Double(claimed.split(separator: " ")[1])) + 978_307_200
+            stalled.process.send(SIGCONT)
+            let final = try await other.waitForFinal(id, key: key.secret)
+            #expect(final["status"] as? String == "COMPLETED", "\(final)")
+            let output = try #require(final["output"] as? [String: Any], "\(final)")
+            let stdout = (output["results"] as? [[String: Any]])?.first?["stdout"] as? String ?? ""
+            let started = try #require(Double(stdout.split(separator: "\n").first.map(String.init) ?? ""), "\(output)")
+            #expect(
+                started >= secondStart - 0.5,
+                "the result is from a run started at \(started), before the second claim at \(secondStart): the stalled node wrote it"
+            )
+            #expect(try await TestPostgres.psql("SELECT starts FROM \(table)") == "2")
+            for node in nodes { node.process.send(SIGTERM) }
+            for node in nodes { _ = await node.process.waitForExit(timeout: 60) }
         }
     }
 }
