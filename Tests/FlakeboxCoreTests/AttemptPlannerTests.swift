@@ -123,10 +123,11 @@ struct AttemptPlannerTests {
         #expect(ShellCommand.words("  go  test\t-count=1 ./... ") == ["go", "test", "-count=1", "./..."])
         #expect(
             ShellCommand.words("./run-tests.sh --seed=1,2 a@b 50%") == ["./run-tests.sh", "--seed=1,2", "a@b", "50%"])
+        #expect(ShellCommand.words("true") == ["true"] && ShellCommand.words("false x") == ["false", "x"])
         for shell in [
             "", "   ", "pytest $ARGS", "pytest 'a b'", "pytest \"x\"", "pytest *.py", "pytest a?", "pytest [ab]",
             "pytest > out", "pytest < in", "pytest | tee", "a && b", "a; b", "a & b", "(a)", "{ a; }", "pytest ~/t",
-            "pytest # note", "X=1 pytest", "cd sub", "exit 1", "true", "echo hi", "test -f x", "pytest \\x",
+            "pytest # note", "X=1 pytest", "cd sub", "exit 1", "echo hi", "test -f x", "pytest \\x",
             "pytest\nls", "pytest `id`", "pytest é",
         ] {
             #expect(ShellCommand.words(shell) == nil, "\(shell)")

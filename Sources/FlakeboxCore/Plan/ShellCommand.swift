@@ -20,11 +20,12 @@ public enum ShellCommand {
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./,:@%+=-".unicodeScalars)
 
     /// Words the shell runs itself (POSIX special and regular builtins, keywords, and dash's own):
-    /// executed directly they would be another program, or none.
+    /// executed directly they would be another program, or none. `true` and `false` are not here:
+    /// `/usr/bin/true` and `/usr/bin/false` do exactly what the builtins do, whatever the arguments.
     private static let builtins: Set<String> = [
         ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "do", "done", "echo", "elif",
-        "else", "esac", "eval", "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "getopts", "hash", "if",
-        "in", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test",
-        "then", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+        "else", "esac", "eval", "exec", "exit", "export", "fc", "fg", "fi", "for", "getopts", "hash", "if", "in",
+        "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "then",
+        "times", "trap", "type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
     ]
 }
