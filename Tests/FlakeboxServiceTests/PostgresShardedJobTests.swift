@@ -20,7 +20,7 @@ struct PostgresShardedJobTests {
         for _ in 0..<count {
             nodes.append(
                 try await ServiceHarness(
-                    arguments: ["--lease-seconds", "3", "--shard-runs", String(shardRuns)], database: schema.url))
+                    arguments: ["--lease-seconds", "6", "--shard-runs", String(shardRuns)], database: schema.url))
         }
         return nodes
     }
