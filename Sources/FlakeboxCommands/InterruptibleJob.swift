@@ -12,10 +12,20 @@ enum InterruptibleJob {
     }
 
     static func run(_ runner: JobRunner, _ input: JobInput) async throws -> JobSummary {
+        try await run(stopped: "the job was stopped and its files removed") {
+            try await runner.run(input, origin: .commandLine)
+        }
+    }
+
+    /// Runs `body` in a task that SIGINT and SIGTERM cancel; then says `stopped` after the signal's
+    /// name and throws `Interrupted`.
+    static func run<Value: Sendable>(stopped: String, _ body: @escaping @Sendable () async throws -> Value)
+        async throws -> Value
+    {
         // Installed before the job starts: a signal that came before the watcher first ran would
         // otherwise find the default action and kill the process with its checkout in place.
         let signals = ShutdownSignal.stream()
-        let job = Task { try await runner.run(input, origin: .commandLine) }
+        let job = Task { try await body() }
         let watcher = Task {
             for await signal in signals {
                 job.cancel()
@@ -23,16 +33,14 @@ enum InterruptibleJob {
             }
             return Int32(0)
         }
-        let summary = await job.result
+        let result = await job.result
         if job.isCancelled {
             let signal = await watcher.value
             FileHandle.standardError.write(
-                Data(
-                    "\nflakebox: \(ShutdownSignal.name(signal)) received; the job was stopped and its files removed\n"
-                        .utf8))
+                Data("\nflakebox: \(ShutdownSignal.name(signal)) received; \(stopped)\n".utf8))
             throw Interrupted(signal: signal)
         }
         watcher.cancel()
-        return try summary.get()
+        return try result.get()
     }
 }

@@ -34,63 +34,40 @@
             // As text: the task below may not share the dictionary (its values are not Sendable).
             let base = try JSONSerialization.data(withJSONObject: object)
 
-            // Installed before the ref is resolved, as a local run installs it before its job: a
-            // Ctrl-C while git asks the repository kills git too.
-            let signals = ShutdownSignal.stream()
-            let job = Task { () async throws(Failure) -> [JobSummary] in
-                // Every shard clones this one commit: resolved once, before any is submitted, so a
-                // push between two shards' clones cannot split the job over two commits.
-                let ref: String
-                do throws(FetchError) {
-                    ref = try await RepositoryFetcher.pinnedRef(request)
-                } catch {
-                    let what = input.ref.map { "the ref \(RepositoryURL.quoted($0))" } ?? "the default branch"
-                    throw Failure(
-                        description: "cannot resolve \(what) of the repository to a commit: \(error.message)",
-                        exitCode: 3)
-                }
-                var shards: [RunPodFanOut.Shard] = []
-                for range in plan.ranges {
-                    guard var part = (try? JSONSerialization.jsonObject(with: base)) as? [String: Any] else {
+            // The signals are watched before the ref is resolved, as for a local run's job: a Ctrl-C
+            // while git asks the repository kills git too.
+            let summaries: [JobSummary]
+            do {
+                summaries = try await InterruptibleJob.run(stopped: "every shard's RunPod job was cancelled") {
+                    () async throws -> [JobSummary] in
+                    // Every shard clones this one commit: resolved once, before any is submitted, so a
+                    // push between two shards' clones cannot split the job over two commits.
+                    let ref: String
+                    do throws(FetchError) {
+                        ref = try await RepositoryFetcher.pinnedRef(request)
+                    } catch {
+                        let what = input.ref.map { "the ref \(RepositoryURL.quoted($0))" } ?? "the default branch"
+                        throw Failure(
+                            description: "cannot resolve \(what) of the repository to a commit: \(error.message)",
+                            exitCode: 3)
+                    }
+                    guard let inputs = plan.inputs(json: base, commit: ref) else {
                         throw Failure(description: "the job input cannot be read back from JSON", exitCode: 3)
                     }
-                    part["seed_start"] = range.seedStart
-                    part["runs"] = range.runs
-                    part["ref"] = ref
-                    guard let data = try? JSONSerialization.data(withJSONObject: part, options: [.sortedKeys]) else {
-                        throw Failure(description: "the job input cannot be written as JSON", exitCode: 3)
+                    let shards = zip(plan.ranges, inputs).map { RunPodFanOut.Shard(range: $0, input: $1) }
+                    do {
+                        return try await RunPodFanOut(client: client, shards: shards).run(progress: {
+                            reporter.update($0)
+                        })
+                    } catch {
+                        throw Failure(description: "\(error)", exitCode: 3)
                     }
-                    shards.append(RunPodFanOut.Shard(range: range, input: data))
                 }
-                do {
-                    return try await RunPodFanOut(client: client, shards: shards).run(progress: { reporter.update($0) })
-                } catch {
-                    throw Failure(description: "\(error)", exitCode: 3)
-                }
+            } catch {
+                await client.shutdown()
+                throw error
             }
-            let watcher = Task {
-                for await signal in signals {
-                    job.cancel()
-                    return signal
-                }
-                return Int32(0)
-            }
-            let result = await job.result
             await client.shutdown()
-            if job.isCancelled {
-                let signal = await watcher.value
-                FileHandle.standardError.write(
-                    Data(
-                        "\nflakebox: \(ShutdownSignal.name(signal)) received; every shard's RunPod job was cancelled\n"
-                            .utf8))
-                throw InterruptibleJob.Interrupted(signal: signal)
-            }
-            watcher.cancel()
-            let summaries: [JobSummary]
-            switch result {
-            case .success(let value): summaries = value
-            case .failure(let failure): throw failure
-            }
             do {
                 return try SummaryMerger.merge(summaries)
             } catch {

@@ -201,12 +201,8 @@ public actor JobService {
     public func cancel(id: String) async throws(JobStoreError) -> StoredJob? {
         let now = Date()
         if try await store.cancel(id: id, at: now, keepUntil: keepUntil(now)) != nil {
-            // The job, or its shards running here (other nodes hear of it from the store at once).
-            for (runningID, var entry) in running where runningID == id || entry.parent == id {
-                entry.ending = .cancelled
-                running[runningID] = entry
-                entry.task.cancel()
-            }
+            // Other nodes running it or its shards hear of it from the store at once.
+            stopCancelled(id)
             wake(id)
             if let job = try await store.job(id: id) { await onFinish?(job) }
         }
@@ -329,8 +325,8 @@ public actor JobService {
         }
     }
 
-    /// Another node cancelled `id` (a job, or a split job's shards): what runs of it here is killed
-    /// and nothing is written (the store holds the cancel).
+    /// `id` (a job, or a split job's shards) was cancelled, here or on another node: what runs of
+    /// it here is killed and nothing is written (the store holds the cancel).
     private func stopCancelled(_ id: String) {
         for (runningID, var entry) in running where (runningID == id || entry.parent == id) && entry.ending == nil {
             entry.ending = .cancelled
@@ -558,11 +554,7 @@ public actor JobService {
             else { return }
             if state != .completed {
                 _ = try await leased.store.cancelShards(of: id, at: now, keepUntil: keepUntil(now))
-                for (runningID, var entry) in running where entry.parent == id && entry.ending == nil {
-                    entry.ending = .cancelled
-                    running[runningID] = entry
-                    entry.task.cancel()
-                }
+                stopCancelled(id)
             }
             wake(id)
             if let job = try await store.job(id: id) { await onFinish?(job) }

@@ -24,9 +24,6 @@ public struct JobSharding: JobSplitter {
         } catch {
             return .refused(.failure(error.description))
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: job.input)) as? [String: Any] else {
-            return .refused(.failure("the job input cannot be read back from JSON"))
-        }
         // Interference mode compares runs made alone with runs made together on one machine:
         // shards would not share it.
         guard input.runs > runsPerShard, !input.interference else { return .whole }
@@ -44,16 +41,9 @@ public struct JobSharding: JobSplitter {
                     type: "<class 'flakebox.\(JobError.Code.fetchFailed.name)'>",
                     message: "cannot resolve \(what) of the repository to a commit: \(error.message)", traceback: ""))
         }
-        var inputs: [Data] = []
-        for range in ShardPlan(runs: input.runs, seedStart: input.seedStart, shards: shards).ranges {
-            var part = object
-            part["seed_start"] = range.seedStart
-            part["runs"] = range.runs
-            part["ref"] = commit
-            guard let data = try? JSONSerialization.data(withJSONObject: part, options: [.sortedKeys]) else {
-                return .refused(.failure("the job input cannot be written back as JSON"))
-            }
-            inputs.append(data)
+        let plan = ShardPlan(runs: input.runs, seedStart: input.seedStart, shards: shards)
+        guard let inputs = plan.inputs(json: job.input, commit: commit) else {
+            return .refused(.failure("the job input cannot be read back from JSON"))
         }
         return .shards(inputs)
     }

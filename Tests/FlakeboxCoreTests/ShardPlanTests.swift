@@ -1,4 +1,5 @@
 import FlakeboxCore
+import Foundation
 import Testing
 
 @Suite("Shard plans")
@@ -31,5 +32,17 @@ struct ShardPlanTests {
                 .init(seedStart: 100, runs: 4), .init(seedStart: 104, runs: 3), .init(seedStart: 107, runs: 3),
             ])
         #expect(plan.ranges[0].description == "seeds 100–103")
+    }
+
+    @Test("each shard's input is the job's with its seeds, runs and the pinned commit; anything else is kept")
+    func inputs() throws {
+        let job = Data(#"{"repo": "r", "runs": 10, "ref": "main", "env": {"A": "1"}}"#.utf8)
+        let inputs = try #require(ShardPlan(runs: 10, seedStart: 100, shards: 3).inputs(json: job, commit: "c0ffee"))
+        let objects = inputs.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        #expect(objects.map { $0["seed_start"] as? Int } == [100, 104, 107])
+        #expect(objects.map { $0["runs"] as? Int } == [4, 3, 3])
+        #expect(objects.allSatisfy { $0["ref"] as? String == "c0ffee" && $0["repo"] as? String == "r" })
+        #expect(objects.allSatisfy { ($0["env"] as? [String: String]) == ["A": "1"] })
+        #expect(ShardPlan(runs: 2, seedStart: 0, shards: 2).inputs(json: Data("[1]".utf8), commit: "c") == nil)
     }
 }

@@ -53,7 +53,7 @@ struct PostgresServiceEndToEndTests {
     {
         let owner = try await TestPostgres.psql(
             "SELECT coalesce(lease_owner, '') FROM \(schema.name).jobs WHERE id = '\(id)'")
-        return nodes.first { owner.contains("-\($0.process.pid)-") }
+        return ServiceHarness.node(named: owner, among: nodes)
     }
 
     @Test(

@@ -25,11 +25,6 @@ struct PostgresShardedJobTests {
         return nodes
     }
 
-    /// The node whose id (it holds the pid) is `owner`.
-    static func node(named owner: String, among nodes: [ServiceHarness]) -> ServiceHarness? {
-        nodes.first { owner.contains("-\($0.process.pid)-") }
-    }
-
     static func psqlWait(
         _ sql: String, schema: TestPostgres.Schema, timeout: Double = 120, until done: (String) -> Bool
     ) async throws -> String {
@@ -67,7 +62,7 @@ struct PostgresShardedJobTests {
                 "SELECT coalesce(lease_owner, '') FROM \(schema.name).jobs WHERE id = '\(id)-7' AND state = 'IN_PROGRESS'",
                 schema: schema
             ) { !$0.isEmpty }
-            let victim = try #require(Self.node(named: owner, among: nodes), "no node holds \(owner)")
+            let victim = try #require(ServiceHarness.node(named: owner, among: nodes), "no node holds \(owner)")
             try await Task.sleep(for: .seconds(1))
             victim.process.kill()
             _ = await victim.process.waitForExit(timeout: 60)
@@ -176,7 +171,7 @@ struct PostgresShardedJobTests {
             let owner = try await Self.psqlWait(
                 "SELECT coalesce(lease_owner, '') FROM \(table) AND state = 'IN_PROGRESS'", schema: schema
             ) { !$0.isEmpty }
-            let stalled = try #require(Self.node(named: owner, among: nodes), "no node holds \(owner)")
+            let stalled = try #require(ServiceHarness.node(named: owner, among: nodes), "no node holds \(owner)")
             let other = try #require(nodes.first { $0 !== stalled })
             try await Task.sleep(for: .seconds(1))
             stalled.process.send(SIGSTOP)

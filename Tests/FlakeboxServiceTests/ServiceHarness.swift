@@ -93,6 +93,11 @@ final class ServiceHarness: Sendable {
         port = found
     }
 
+    /// The node, of `nodes`, whose node id (a job's `lease_owner`: host-pid-random) is `owner`.
+    static func node(named owner: String, among nodes: [ServiceHarness]) -> ServiceHarness? {
+        nodes.first { owner.contains("-\($0.process.pid)-") }
+    }
+
     static let environment: [String: String] = [
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
     ]

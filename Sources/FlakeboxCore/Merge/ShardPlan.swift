@@ -1,3 +1,5 @@
+import Foundation
+
 /// A job's runs cut into disjoint seed ranges, one per shard: as even as can be (sizes differ by
 /// at most one, the larger first), in seed order, together exactly the job's seeds. Merging the
 /// shards' summaries (`SummaryMerger`) gives the job's.
@@ -32,5 +34,24 @@ public struct ShardPlan: Sendable, Equatable {
             next += UInt64(size)
         }
         self.ranges = ranges
+    }
+
+    /// Each shard's job input: `json` (a job input object) with the shard's `seed_start` and
+    /// `runs`, and `ref` set to `commit`, so that every shard runs the one commit; nil when `json`
+    /// is not a JSON object.
+    public func inputs(json: Data, commit: String) -> [Data]? {
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return nil }
+        var inputs: [Data] = []
+        for range in ranges {
+            var part = object
+            part["seed_start"] = range.seedStart
+            part["runs"] = range.runs
+            part["ref"] = commit
+            guard let data = try? JSONSerialization.data(withJSONObject: part, options: [.sortedKeys]) else {
+                return nil
+            }
+            inputs.append(data)
+        }
+        return inputs
     }
 }
