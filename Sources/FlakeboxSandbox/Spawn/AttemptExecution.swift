@@ -196,6 +196,10 @@ enum AttemptExecution {
             pid: pid, pidfd: fb_pidfd_open(pid), stdoutFD: outPipe[0], stderrFD: errPipe[0], reportFD: reportPipe[0],
             artifactFD: artifactPipe[0], cancelFD: cancel.readEnd, plan: plan, start: start)
         loop.run()
+        // Read before the teardown is handed off: its end retires (removes) the cgroup, which on
+        // a quick end raced this read and lost an OOM kill's record (a memory bomb reported as
+        // exit 137). The command has exited, so its figures are final.
+        let stats = plan.cgroup?.statistics()
         if loop.handedOff, let teardowns = plan.teardowns {
             // The command and its output are done; PID 1 is ending the rest (the cgroup's
             // retirement kills whatever it has not) off the attempt's path.
@@ -212,8 +216,7 @@ enum AttemptExecution {
         var oomKills = 0
         var memoryLimitHits: Int?
         let report = HelperReport(parsing: loop.reportText)
-        if let cgroup = plan.cgroup {
-            let stats = cgroup.statistics()
+        if let stats {
             // The test's CPU time: what the cgroup counted after the launcher's cpu-base. A
             // pre-started launcher builds the sandbox inside the cgroup (~2 ms of CPU here), which
             // made a Python start look 1.35x slower inside than out (issue 17).
