@@ -4,9 +4,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +56,52 @@ int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return err;
+}
+
+/* Slots a request may fill: FB_SERVER_SLOTS in flakebox-sandbox's server.h. */
+#define FB_SERVER_SLOTS 16
+
+int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid) {
+    if (nfds > FB_SERVER_SLOTS || len > 4000) return -EINVAL;
+    char data[4 + 4000];
+    uint32_t mask = 0;
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * FB_SERVER_SLOTS)];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    int passed[FB_SERVER_SLOTS];
+    int count = 0;
+    for (int i = 0; i < nfds; i++) {
+        if (fds[i] < 0) continue;
+        mask |= 1u << i;
+        passed[count++] = fds[i];
+    }
+    memcpy(data, &mask, sizeof mask);
+    memcpy(data + sizeof mask, args, len);
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof mask + len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (count > 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+        memcpy(CMSG_DATA(c), passed, sizeof(int) * (size_t)count);
+    }
+    ssize_t r;
+    while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) return -errno;
+    int32_t answer;
+    while ((r = recv(sock, &answer, sizeof answer, 0)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) return -errno;
+    if (r != sizeof answer || answer == 0) return -EPROTO;
+    if (answer < 0) return -answer;
+    *pid = answer;
+    return 0;
 }
 
 int fb_pidfd_open(pid_t pid) {

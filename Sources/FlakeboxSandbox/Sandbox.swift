@@ -29,6 +29,10 @@ public final class Sandbox: Sendable {
         /// prepared checkout): below the full tier the next attempt's copy is made while the
         /// current one runs.
         public var frozenWorkspaces = false
+        /// Launchers are forked from a resident one rather than executed per attempt (see
+        /// `LauncherServer`); `FLAKEBOX_LAUNCHER_SERVER=0` in the supervisor's environment
+        /// executes each, as before (for comparing the two).
+        public var launcherServer = getenv("FLAKEBOX_LAUNCHER_SERVER").map { String(cString: $0) != "0" } ?? true
 
         public init(
             identity: SandboxIdentity = .current(), scratchDirectory: String? = nil, tier: IsolationTier? = nil,
@@ -57,6 +61,8 @@ public final class Sandbox: Sendable {
     let cgroups: CgroupPool?
     let helperArguments: HelperArguments
     let warm = WarmLaunchers()
+    /// Forks this sandbox's launchers (nil: each is executed; `Options.launcherServer`).
+    let server: LauncherServer?
     /// Launchers of attempts already reported, reaped off the path (full tier).
     let teardowns = LauncherTeardowns()
     /// Below the full tier: attempt scratches made ahead, and used ones removed off the path.
@@ -115,6 +121,7 @@ public final class Sandbox: Sendable {
         _ = Self.staleScratchSwept
         serial = Self.sandboxSerial.wrappingAdd(1, ordering: .relaxed).newValue
         self.helperPath = helper
+        server = options.launcherServer ? LauncherServer(helperPath: helper) : nil
 
         if policy.seccompProfile == "unconfined" {
             program = nil
@@ -331,7 +338,7 @@ public final class Sandbox: Sendable {
             : heldArguments(for: request, scratch: scratch, cgroup: cgroup)
                 + helperArguments.lateArguments(for: request, environment: environment)
         var plan = ExecutionPlan(
-            helperPath: helperPath, arguments: arguments, seccompFD: program?.fd,
+            helperPath: helperPath, server: server, arguments: arguments, seccompFD: program?.fd,
             timeoutSeconds: request.timeoutSeconds ?? limits.timeoutSeconds, outputCapture: limits.outputCapture,
             outputLimit: limits.outputLimit, tier: tier, cgroup: cgroup, observer: observer, warm: held?.helper)
         if tier == .full {
@@ -413,7 +420,7 @@ public final class Sandbox: Sendable {
             if cgroups == nil || cgroup != nil {
                 switch AttemptExecution.spawn(
                     helperPath: helperPath, arguments: heldArguments(for: request, scratch: scratch, cgroup: cgroup),
-                    seccompFD: program?.fd, hold: true)
+                    seccompFD: program?.fd, hold: true, server: server)
                 {
                 case .success(let helper): launcher = .init(key: key, helper: helper, cgroup: cgroup)
                 case .failure: if let cgroup { cgroups?.retire(cgroup) }
@@ -439,7 +446,7 @@ public final class Sandbox: Sendable {
             // overlay's lower is the job's final checkout. Setup's (--overlay-commit) changes it.
             if options.frozenWorkspaces && request.workspaceMode == .overlay { arguments.append("--build-ahead") }
             switch AttemptExecution.spawn(
-                helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true)
+                helperPath: helperPath, arguments: arguments, seccompFD: program?.fd, hold: true, server: server)
             {
             case .success(let helper):
                 warm.add(.init(key: key, helper: helper, cgroup: cgroup)) { cgroups?.retire($0) }

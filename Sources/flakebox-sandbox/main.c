@@ -17,6 +17,7 @@
 #include "pathguard.h"
 #include "plan.h"
 #include "report.h"
+#include "server.h"
 #include "setup.h"
 
 #include <errno.h>
@@ -528,7 +529,8 @@ static int hold(int *argc, char ***argv) {
     return 1;
 }
 
-int main(int argc, char **argv) {
+/* One attempt's launcher: executed by the supervisor, or forked by the server (server.c). */
+static int launcher_main(int argc, char **argv) {
     fb_reset_signals();
     struct fb_plan plan;
     if (fb_expand_args(&argc, &argv)) return 125;
@@ -581,4 +583,9 @@ int main(int argc, char **argv) {
     if (sigfd < 0) return fb_fail("signalfd", errno), 1;
 
     return plan.namespaces ? run_namespaced(&plan, sigfd) : run_minimal(&plan, sigfd);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0) return fb_serve(atoi(argv[2]), launcher_main);
+    return launcher_main(argc, argv);
 }

@@ -16,6 +16,7 @@
 
 static const char usage[] =
     "usage: flakebox-sandbox [OPTIONS] [--] COMMAND [ARG...]\n"
+    "       flakebox-sandbox --serve FD   (fork a launcher per request on socket FD; see server.c)\n"
     "Runs COMMAND in a new user/mount/pid/net/ipc/uts/cgroup namespace sandbox.\n"
     "  --args FD                 read more NUL-separated arguments from FD\n"
     "  --report-fd FD            write status records ('error STAGE ERRNO', 'exit STATUS') to FD\n"

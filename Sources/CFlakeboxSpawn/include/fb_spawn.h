@@ -12,6 +12,12 @@
  * the child never inherits a Swift thread's blocked SIGTERM/SIGALRM. Returns 0 or an errno. */
 int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const int *fds, int nfds);
 
+/* Asks a launcher server (flakebox-sandbox --serve, on `sock`) for a launcher with descriptor
+ * table `fds` (as fb_spawn's; at most 16) and the NUL-separated arguments `args` (argv[0] first).
+ * Returns 0 with *pid (a child of this process), a positive errno when the server could not fork,
+ * or a negative errno when the server is unusable (gone, or an answer out of protocol). */
+int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid);
+
 /* pidfd_open(2); -1 with errno on failure. */
 int fb_pidfd_open(pid_t pid);
 /* pidfd_send_signal(2). */

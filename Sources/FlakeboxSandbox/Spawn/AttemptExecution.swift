@@ -11,6 +11,8 @@ import Synchronization
 /// Everything one attempt's supervision needs, decided before the helper starts.
 struct ExecutionPlan: Sendable {
     var helperPath: String
+    /// Forks the launcher rather than executing it, when set (see `LauncherServer`).
+    var server: LauncherServer? = nil
     var arguments: [String]
     var seccompFD: Int32?
     var timeoutSeconds: Double
@@ -101,7 +103,7 @@ enum AttemptExecution {
     /// Starts the launcher. With `hold`, it joins its cgroups and then waits for the rest of its
     /// arguments on `holdFD` (see `WarmLaunchers`).
     static func spawn(
-        helperPath: String, arguments: [String], seccompFD: Int32?, hold: Bool
+        helperPath: String, arguments: [String], seccompFD: Int32?, hold: Bool, server: LauncherServer? = nil
     ) -> Result<SpawnedHelper, AttemptResult.SetupFailure> {
         guard let lifeline = Lifeline.shared else { return .failure(.init(stage: "lifeline", errno: errno)) }
         // stdout, stderr, report, artifacts, hold.
@@ -125,13 +127,18 @@ enum AttemptExecution {
             artifactPipe[1], hold ? holdPipe[0] : -1,
         ]
         let argv = [helperPath, "--args", "\(HelperArguments.argsFD)"]
-        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
         var pid: pid_t = 0
-        let spawnError = table.withUnsafeBufferPointer { fds in
-            fb_spawn(&pid, helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
+        var spawnError: Int32 = 0
+        if argsFD >= 0, devNull >= 0, let forked = server?.spawn(argv: argv, fds: table) {
+            pid = forked
+        } else {
+            var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+            var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
+            spawnError = table.withUnsafeBufferPointer { fds in
+                fb_spawn(&pid, helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
+            }
+            for pointer in cArgv { free(pointer) }
         }
-        for pointer in cArgv { free(pointer) }
         for fd in [outPipe[1], errPipe[1], reportPipe[1], artifactPipe[1], holdPipe[0], argsFD, devNull] where fd >= 0 {
             close(fd)
         }
@@ -181,7 +188,9 @@ enum AttemptExecution {
             }
             helper = warm
         } else {
-            switch spawn(helperPath: plan.helperPath, arguments: plan.arguments, seccompFD: plan.seccompFD, hold: false)
+            switch spawn(
+                helperPath: plan.helperPath, arguments: plan.arguments, seccompFD: plan.seccompFD, hold: false,
+                server: plan.server)
             {
             case .success(let spawned): helper = spawned
             case .failure(let failure):

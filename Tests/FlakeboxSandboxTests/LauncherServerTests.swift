@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+@testable import FlakeboxSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(
+    "Launcher server: launchers forked from a resident one",
+    .enabled(if: TestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
+struct LauncherServerTests {
+    /// Starts one launcher for `/bin/sh -c script` (through `server` when given), waits for it,
+    /// and returns its exit status and report lines. A successful `waitpid` proves that the
+    /// launcher is this process's child, whoever started it.
+    private func launch(
+        _ sandbox: Sandbox, server: LauncherServer?, script: String
+    ) throws -> (status: Int32, report: [String], cmdline: String) {
+        let ws = try TestWorkspace()
+        let arguments = sandbox.helperArguments.arguments(
+            for: AttemptRequest(command: ["/bin/sh", "-c", script], workspace: ws.path), workspaceSource: ws.path,
+            cgroupProcs: [], cpuUsage: nil, environment: ["PATH": "/usr/bin:/bin"])
+        let spawned = AttemptExecution.spawn(
+            helperPath: sandbox.helperPath, arguments: arguments, seccompFD: sandbox.program?.fd, hold: false,
+            server: server)
+        guard case .success(let helper) = spawned else { throw SandboxError(.system, "spawn failed: \(spawned)") }
+        // Read while it runs (the script sleeps first): the launcher's own command line.
+        let cmdline = String(
+            decoding: (FileManager.default.contents(atPath: "/proc/\(helper.pid)/cmdline") ?? Data()).map {
+                $0 == 0 ? 0x20 : $0
+            }, as: UTF8.self)
+        var status: Int32 = 0
+        var waited: pid_t = -1
+        repeat { waited = waitpid(helper.pid, &status, 0) } while waited < 0 && errno == EINTR
+        #expect(waited == helper.pid, "the launcher must be the supervisor's child (errno \(errno))")
+        _ = fcntl(helper.reportFD, F_SETFL, fcntl(helper.reportFD, F_GETFL) & ~O_NONBLOCK)
+        var report: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(helper.reportFD, &buffer, buffer.count)
+            if n <= 0 { break }
+            report += buffer[0..<n]
+        }
+        helper.discard()
+        let lines = String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init)
+        // All but the host pid of its PID 1.
+        return (status, lines.filter { !$0.hasPrefix("init ") }, cmdline)
+    }
+
+    @Test("a forked launcher is the supervisor's child and reports as an executed one does")
+    func forkedLikeSpawned() throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        let server = LauncherServer(helperPath: sandbox.helperPath)
+        for script in ["sleep 0.2; exit 3", "sleep 0.2; kill -TERM $$"] {
+            let forked = try launch(sandbox, server: server, script: script)
+            let spawned = try launch(sandbox, server: nil, script: script)
+            #expect(forked.status == spawned.status)
+            #expect(forked.report == spawned.report && !forked.report.isEmpty, "\(forked.report) \(spawned.report)")
+            #expect(forked.cmdline.contains("--serve 3"), "forked: \(forked.cmdline)")
+        }
+        #expect(server.status.forked == 2 && server.status.failures == 0)
+    }
+
+    @Test("a server that died is replaced at the next request; none is left behind")
+    func replacedAfterDeath() throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        var server: LauncherServer? = LauncherServer(helperPath: sandbox.helperPath)
+        _ = try launch(sandbox, server: server, script: "exit 0")
+        let first = try #require(server?.status.pid)
+        kill(first, SIGKILL)
+        // The request that finds it dead is spawned the old way; the one after starts a new server.
+        for _ in 0..<2 {
+            let result = try launch(sandbox, server: server, script: "exit 5")
+            #expect(result.report.contains("exit 1280"), "\(result.report)")
+        }
+        let second = try #require(server?.status.pid)
+        #expect(second != first)
+        #expect(server?.status.failures == 1)
+        server = nil
+        // Let go with its sandbox: end of file on its socket; reaped off the caller's thread.
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = kill(second, 0) != 0
+            if !gone { usleep(20_000) }
+        }
+        #expect(gone, "server \(second) still runs after its owner went")
+    }
+
+    @Test("attempts run through their sandbox's server by default, and without one when turned off")
+    func sandboxUsesServer() async throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        let result = try await sandbox.sh("tr '\\0' ' ' < /proc/1/cmdline")
+        #expect(result.status == .passed, "\(result.summary)")
+        #expect(result.out.contains("flakebox-sandbox --serve 3"), "\(result.summary)")
+        #expect((sandbox.server?.status.forked ?? 0) >= 1)
+
+        var options = Sandbox.Options()
+        options.launcherServer = false
+        let plain = try Sandbox(policy: TestMachine.policy(), options: options)
+        let other = try await plain.sh("tr '\\0' ' ' < /proc/1/cmdline")
+        #expect(other.out.contains("flakebox-sandbox --args 6"), "\(other.summary)")
+        #expect(plain.server == nil)
+    }
+}
