@@ -87,6 +87,33 @@ struct LauncherServerTests {
         #expect(gone, "server \(second) still runs after its owner went")
     }
 
+    @Test(
+        "a server that stops answering is replaced after its timeout, and that launcher spawned",
+        .timeLimit(.minutes(1)))
+    func replacedWhenStopped() throws {
+        let sandbox = try Sandbox(policy: TestMachine.policy())
+        let server = LauncherServer(helperPath: sandbox.helperPath, answerSeconds: 1)
+        _ = try launch(sandbox, server: server, script: "exit 0")
+        let first = try #require(server.status.pid)
+        kill(first, SIGSTOP)
+        let start = ContinuousClock.now
+        let result = try launch(sandbox, server: server, script: "exit 6")
+        #expect(result.report.contains("exit 1536"), "\(result.report)")
+        #expect(ContinuousClock.now - start >= .seconds(1))
+        // Spawned, not forked: the stopped server made nothing.
+        #expect(server.status.failures == 1 && server.status.pid == nil && server.status.forked == 1)
+        // Killed (SIGKILL ends a stopped process too) and reaped.
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = kill(first, 0) != 0
+            if !gone { usleep(20_000) }
+        }
+        #expect(gone, "stopped server \(first) left behind")
+        let next = try launch(sandbox, server: server, script: "sleep 0.2")
+        #expect(next.cmdline.contains("--serve 3"), "\(next.cmdline)")
+        #expect(server.status.forked == 2)
+    }
+
     @Test("attempts run through their sandbox's server by default, and without one when turned off")
     func sandboxUsesServer() async throws {
         let sandbox = try Sandbox(policy: TestMachine.policy())

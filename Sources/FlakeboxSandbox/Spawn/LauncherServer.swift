@@ -25,10 +25,14 @@ final class LauncherServer: Sendable {
 
     static let maxFailures = 3
     private let helperPath: String
+    /// A server that stopped answering (stopped, wedged) costs a request this long, then is
+    /// replaced; a loaded machine answers in milliseconds.
+    private let answerSeconds: Int
     private let state = Mutex(State())
 
-    init(helperPath: String) {
+    init(helperPath: String, answerSeconds: Int = 10) {
         self.helperPath = helperPath
+        self.answerSeconds = answerSeconds
     }
 
     deinit {
@@ -94,6 +98,10 @@ final class LauncherServer: Sendable {
             close(pair[0])
             state.failures += 1
             return false
+        }
+        var timeout = timeval(tv_sec: answerSeconds, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            _ = setsockopt(pair[0], SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
         state.socket = pair[0]
         state.pid = pid
