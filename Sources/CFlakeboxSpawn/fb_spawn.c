@@ -61,7 +61,9 @@ int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 /* Slots a request may fill: FB_SERVER_SLOTS in flakebox-sandbox's server.h. */
 #define FB_SERVER_SLOTS 16
 
-int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid) {
+int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid,
+                      int *delivered) {
+    *delivered = 0;
     if (nfds > FB_SERVER_SLOTS || len > 4000) return -EINVAL;
     char data[4 + 4000];
     uint32_t mask = 0;
@@ -94,6 +96,7 @@ int fb_server_request(int sock, const int *fds, int nfds, const char *args, size
     while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
     }
     if (r < 0) return -errno;
+    *delivered = 1;
     int32_t answer;
     while ((r = recv(sock, &answer, sizeof answer, 0)) < 0 && errno == EINTR) {
     }

@@ -15,8 +15,11 @@ int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 /* Asks a launcher server (flakebox-sandbox --serve, on `sock`) for a launcher with descriptor
  * table `fds` (as fb_spawn's; at most 16) and the NUL-separated arguments `args` (argv[0] first).
  * Returns 0 with *pid (a child of this process), a positive errno when the server could not fork,
- * or a negative errno when the server is unusable (gone, or an answer out of protocol). */
-int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid);
+ * or a negative errno when the server is unusable (gone, silent, or an answer out of protocol).
+ * *delivered says whether the request reached the server: if it did and no answer came, a
+ * launcher may have been made all the same. */
+int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid,
+                      int *delivered);
 
 /* pidfd_open(2); -1 with errno on failure. */
 int fb_pidfd_open(pid_t pid);

@@ -129,8 +129,13 @@ enum AttemptExecution {
         let argv = [helperPath, "--args", "\(HelperArguments.argsFD)"]
         var pid: pid_t = 0
         var spawnError: Int32 = 0
-        if argsFD >= 0, devNull >= 0, let forked = server?.spawn(argv: argv, fds: table) {
+        var stage = "spawn"
+        let outcome = argsFD >= 0 && devNull >= 0 ? server?.spawn(argv: argv, fds: table) : nil
+        if case .forked(let forked) = outcome {
             pid = forked
+        } else if case .unanswered(let err) = outcome {
+            // A launcher may hold these descriptors already: not a second one on them.
+            (spawnError, stage) = (err, "launcher-server")
         } else {
             var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -146,7 +151,7 @@ enum AttemptExecution {
         if spawnError != 0 || argsFD < 0 || devNull < 0 {
             for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] { close(fd) }
             if hold { close(holdPipe[1]) }
-            let stage = spawnError != 0 ? "spawn" : argsFD < 0 ? "plan-memfd" : "open-devnull"
+            stage = spawnError != 0 ? stage : argsFD < 0 ? "plan-memfd" : "open-devnull"
             return .failure(.init(stage: stage, errno: spawnError != 0 ? spawnError : errno))
         }
         for fd in [outPipe[0], errPipe[0], reportPipe[0], artifactPipe[0]] {

@@ -39,34 +39,44 @@ final class LauncherServer: Sendable {
         state.withLock { Self.stop(&$0) }
     }
 
-    /// A launcher with descriptor table `fds` (as `fb_spawn` takes it) and `argv`, or nil when
-    /// the server could not make one (the caller spawns it).
-    func spawn(argv: [String], fds: [Int32]) -> pid_t? {
+    /// What became of a request.
+    enum Outcome: Equatable {
+        case forked(pid_t)
+        /// Nothing was made: the caller spawns the launcher itself.
+        case notForked
+        /// The request reached a server that did not answer (errno): a launcher with these
+        /// descriptors may exist, so the caller must not start a second one on them.
+        case unanswered(Int32)
+    }
+
+    /// A launcher with descriptor table `fds` (as `fb_spawn` takes it) and `argv`.
+    func spawn(argv: [String], fds: [Int32]) -> Outcome {
         var bytes: [CChar] = []
         for argument in argv {
             bytes += argument.utf8CString
         }
-        return state.withLock { state -> pid_t? in
+        return state.withLock { state -> Outcome in
             if state.socket < 0 {
-                guard state.failures < Self.maxFailures, start(&state) else { return nil }
+                guard state.failures < Self.maxFailures, start(&state) else { return .notForked }
             }
             var pid: pid_t = 0
+            var delivered: Int32 = 0
             let answer = fds.withUnsafeBufferPointer { table in
                 bytes.withUnsafeBufferPointer {
                     fb_server_request(
-                        state.socket, table.baseAddress, Int32(table.count), $0.baseAddress, $0.count, &pid)
+                        state.socket, table.baseAddress, Int32(table.count), $0.baseAddress, $0.count, &pid,
+                        &delivered)
                 }
             }
             if answer == 0 {
                 state.forked += 1
-                return pid
+                return .forked(pid)
             }
-            if answer < 0 {
-                // Gone or out of protocol: let it go; the next request starts another.
-                state.failures += 1
-                Self.stop(&state)
-            }
-            return nil
+            if answer > 0 { return .notForked }
+            // Gone, silent or out of protocol: let it go; the next request starts another.
+            state.failures += 1
+            Self.stop(&state)
+            return delivered != 0 ? .unanswered(-answer) : .notForked
         }
     }
 
