@@ -21,23 +21,6 @@ struct JobEdgesTests {
         }
     }
 
-    @Test(
-        "a sandbox the policy refuses is the job's error, though the fetch ran beside it",
-        .enabled(if: JobTestMachine.fullTier, "needs the full isolation tier; `flakebox doctor` says what is missing"))
-    func sandboxRefusedWhileFetching() async throws {
-        // The sandbox is made while the repository is fetched; its refusal (the default policy
-        // needs the full tier) must win over the fetch's own failure (no such repository).
-        let input = JobInput(repo: "/flakebox-no-such-repository", testCommand: "true")
-        let runner = JobRunner(options: .init(sandbox: .init(tier: .minimal)))
-        do {
-            _ = try await runner.run(input, origin: .commandLine)
-            Issue.record("the job ran below its policy's minimum tier")
-        } catch {
-            #expect(error.code == .sandbox, "\(error)")
-            #expect(error.message.contains("needs at least the full tier"), "\(error)")
-        }
-    }
-
     @Test("the shipped policies: which are open to remote jobs")
     func shippedPolicies() throws {
         let store = PolicyStore.standard()

@@ -1,6 +1,5 @@
 import FlakeboxSandbox
 import Foundation
-import Synchronization
 
 extension JobRunner {
     /// The launcher's stage for a setup that filled its workspace's tmpfs (commit.h).
@@ -41,13 +40,15 @@ extension JobRunner {
         // The checkout is final once setup is done: below the full tier each attempt's copy of it
         // is made while the previous attempt runs.
         sandboxOptions.frozenWorkspaces = true
-        // The sandbox (the machine's probe, the curated /etc, the seccomp program, cgroups: ~45 ms
-        // here) is made while the repository is fetched (a local clone: ~30 ms; issue 17).
-        let (jobPolicy, chosen) = (policy, sandboxOptions)
-        let making = Task { await Self.makeSandbox(policy: jobPolicy, options: chosen) }
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(policy: policy, options: sandboxOptions)
+        } catch {
+            throw JobError(.sandbox, "\(error)")
+        }
         let adapter = TestRunnerDetector.adapter(for: input.testCommand)
         let setupPolicy = policy.setupPolicy ?? options.setupPolicy
-        let cacheKey = { (commit: String, sandbox: Sandbox) -> PreparedCheckoutCache.Key? in
+        let cacheKey = { (commit: String) -> PreparedCheckoutCache.Key? in
             guard origin == .commandLine, options.preparedCache != nil else { return nil }
             return Self.cacheKey(input, commit: commit, sandbox: sandbox, setupPolicy: setupPolicy, adapter: adapter)
         }
@@ -56,52 +57,32 @@ extension JobRunner {
             JobProgress(phase: .fetching, total: input.runs, completed: 0, failures: 0, running: 0, elapsedSeconds: 0))
         let fetchStarted = ContinuousClock.now
         // A commit named in full (a replay's) needs no fetch to be found in the cache.
-        if case .commit(let commit)? = try? GitRef.parse(input.ref), origin == .commandLine,
-            options.preparedCache != nil
+        if case .commit(let commit)? = try? GitRef.parse(input.ref), let key = cacheKey(commit),
+            let lease = options.preparedCache?.lookup(key)
         {
-            let sandbox = try await Self.sandbox(making)
-            if let key = cacheKey(commit, sandbox), let lease = options.preparedCache?.lookup(key) {
-                return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted).admitted(admission)
-            }
-        }
-        let request = FetchRequest(
-            repo: input.repo, ref: input.ref, allowLocal: origin == .commandLine, submodules: input.submodules,
-            includeWorkingTree: origin == .commandLine && options.includeWorkingTree,
-            allowedHosts: options.allowedHosts)
-        let fetchEnded = Mutex<ContinuousClock.Instant?>(nil)
-        let fetching = Task { () -> Result<FetchResult, FetchError> in
-            defer { fetchEnded.withLock { $0 = ContinuousClock.now } }
-            do throws(FetchError) {
-                return .success(try await RepositoryFetcher.fetch(request, into: checkout))
-            } catch {
-                return .failure(error)
-            }
-        }
-        // A machine that cannot run the job says so first, and stops the fetch.
-        let sandbox: Sandbox
-        do throws(JobError) {
-            sandbox = try await Self.sandbox(making)
-        } catch {
-            fetching.cancel()
-            _ = await fetching.value
-            throw error
+            return Self.prepared(from: lease, sandbox: sandbox, started: fetchStarted).admitted(admission)
         }
         let fetched: FetchResult
-        switch await withTaskCancellationHandler(operation: { await fetching.value }, onCancel: { fetching.cancel() }) {
-        case .success(let result): fetched = result
-        case .failure(let error): throw JobError(.fetchFailed, error.message)
+        do {
+            fetched = try await RepositoryFetcher.fetch(
+                FetchRequest(
+                    repo: input.repo, ref: input.ref, allowLocal: origin == .commandLine, submodules: input.submodules,
+                    includeWorkingTree: origin == .commandLine && options.includeWorkingTree,
+                    allowedHosts: options.allowedHosts),
+                into: checkout)
+        } catch {
+            throw JobError(.fetchFailed, error.message)
         }
-        // The fetch's own time, whichever of the two ended last.
-        let cloneSeconds = (fetchEnded.withLock { $0 } ?? ContinuousClock.now) - fetchStarted
         // Only a checkout that is exactly its commit is kept or reused: a working tree's changes
         // are not part of the key.
-        let key = fetched.workingTree?.isEmpty == false ? nil : cacheKey(fetched.commit, sandbox)
+        let key = fetched.workingTree?.isEmpty == false ? nil : cacheKey(fetched.commit)
         if let key, let lease = options.preparedCache?.lookup(key) {
             WorkspaceFiles.removeTree(checkout)
             return Self.prepared(
                 from: lease, sandbox: sandbox, started: fetchStarted, workingTree: fetched.workingTree
             ).admitted(admission)
         }
+        let cloneSeconds = (ContinuousClock.now - fetchStarted).seconds
 
         try Self.writeSupportFiles(adapter, into: checkout)
         do {
@@ -154,7 +135,7 @@ extension JobRunner {
         return Prepared(
             sandbox: sandbox, checkout: checkout, commit: fetched.commit,
             venv: venvExists ? "\(policy.filesystem.workspace)/.venv" : nil, pytestRandomly: found.pytestRandomly,
-            setup: report, workingTree: fetched.workingTree, cloneSeconds: cloneSeconds.seconds,
+            setup: report, workingTree: fetched.workingTree, cloneSeconds: cloneSeconds,
             setupSeconds: (ContinuousClock.now - setupStarted).seconds,
             cacheable: key.map {
                 PreparedCheckoutCache.Metadata(
@@ -162,28 +143,6 @@ extension JobRunner {
                     bytes: 0)
             }
         ).admitted(admission)
-    }
-
-    /// Makes a sandbox on a thread of its own: it blocks (probing the machine once per process,
-    /// copying /etc, compiling the seccomp program, making cgroups).
-    static func makeSandbox(policy: Policy, options: Sandbox.Options) async -> Result<Sandbox, SandboxError> {
-        await withCheckedContinuation { continuation in
-            let make = { @Sendable in
-                continuation.resume(
-                    returning: Result { () throws(SandboxError) -> Sandbox in
-                        try Sandbox(policy: policy, options: options)
-                    })
-            }
-            if !DetachedThread.start(make) { make() }
-        }
-    }
-
-    /// The sandbox `making` makes, or the job's error.
-    static func sandbox(_ making: Task<Result<Sandbox, SandboxError>, Never>) async throws(JobError) -> Sandbox {
-        switch await making.value {
-        case .success(let sandbox): return sandbox
-        case .failure(let error): throw JobError(.sandbox, "\(error)")
-        }
     }
 
     /// What bounded setup's writes: at the full tier an overlay whose upper is a tmpfs of the
