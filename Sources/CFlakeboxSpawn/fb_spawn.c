@@ -64,7 +64,8 @@ int fb_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 int fb_server_request(int sock, const int *fds, int nfds, const char *args, size_t len, pid_t *pid,
                       int *delivered) {
     *delivered = 0;
-    if (nfds > FB_SERVER_SLOTS || len > 4000) return -EINVAL;
+    /* Ours to refuse, and the server's no fault: not made, the server kept. */
+    if (nfds > FB_SERVER_SLOTS || len > 4000) return EINVAL;
     char data[4 + 4000];
     uint32_t mask = 0;
     union {

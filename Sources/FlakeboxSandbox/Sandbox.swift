@@ -169,6 +169,8 @@ public final class Sandbox: Sendable {
         teardowns.wait()
         warm.drain { cgroups?.retire($0) }
         prepared.drain { cgroups?.retire($0) }
+        // Gone before the cgroups: it lives in the supervisor's own cgroup (see `shutdown()`).
+        server?.shutdown()
         try? cgroups?.manager.shutdown()
         // Only when empty: other sandboxes of this process may share the directory.
         rmdir(scratchRoot)

@@ -9,7 +9,8 @@
  * launcher is cloned with CLONE_PARENT: it is the supervisor's child, exactly as a spawned one
  * (its waitpid, pidfd and SIGCHLD unchanged), and starts from this process's state, which holds
  * nothing but the request: no environment, no secrets, default signal state. The reply is an
- * int32: the launcher's pid, or -errno when the clone failed.
+ * int32: the launcher's pid, or -errno when the clone failed. The new process waits on a gate
+ * until that reply went out, so a launcher the supervisor was never told of never runs.
  */
 #include "server.h"
 
@@ -48,18 +49,33 @@ static int place_fds(const int *fds, uint32_t mask) {
     return 0;
 }
 
-static void reply(int sock, int32_t value) {
-    while (send(sock, &value, sizeof value, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+/* 0 when the answer went out. */
+static int reply(int sock, int32_t value) {
+    ssize_t r;
+    while ((r = send(sock, &value, sizeof value, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
     }
+    return r == (ssize_t)sizeof value ? 0 : -1;
+}
+
+/* The new process, before anything else: waits for the server's word that the supervisor was
+ * told its pid. Without it (the server died or could not answer), the supervisor cannot know of
+ * this launcher, so it must not run: it exits untouched (a zombie of the supervisor's, at worst). */
+static void await_gate(int gate) {
+    char byte;
+    ssize_t r;
+    while ((r = read(gate, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (r != 1) _exit(0);
+    close(gate);
 }
 
 int fb_serve(int sock, int (*launch)(int argc, char **argv)) {
-    /* The supervisor decides when attempts end: a terminal's ^C reaches the whole process group,
-     * and the server goes when the supervisor closes the socket (or dies). Its launchers reset
-     * every disposition first. */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
+    /* The supervisor decides when attempts end, and the server goes when the supervisor closes
+     * the socket (or dies): signals meant for the process group (a terminal's ^C, ^\, ^Z, a
+     * `timeout`'s SIGTERM) are not for it. Its launchers reset every disposition first. */
+    int ignored[] = {SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU};
+    for (size_t k = 0; k < sizeof ignored / sizeof ignored[0]; k++)
+        signal(ignored[k], SIG_IGN);
     for (;;) {
         char data[4096];
         union {
@@ -100,21 +116,35 @@ int fb_serve(int sock, int (*launch)(int argc, char **argv)) {
         argv[argc] = NULL;
 
         int32_t result;
+        int gate[2] = {-1, -1};
+        pid_t pid = -1;
         if ((size_t)n < sizeof mask || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
             __builtin_popcount(mask) != nfds || (mask >> FB_SERVER_SLOTS) != 0 || argc == 0) {
             result = -EINVAL;
+        } else if (pipe2(gate, O_CLOEXEC)) {
+            result = -errno;
         } else {
-            /* A raw clone of a single-threaded process, as the launcher's own clone of PID 1. */
-            pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+            /* A raw clone of a single-threaded process, as the launcher's own clone of PID 1.
+             * glibc's cached thread id in the child stays the server's: the launcher uses no
+             * pthread_* call on itself (fork repairs it in the grandchildren). */
+            pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
             if (pid == 0) {
                 close(sock);
+                close(gate[1]);
+                await_gate(gate[0]);
                 if (place_fds(fds, mask)) _exit(125);
                 _exit(launch(argc, argv));
             }
             result = pid < 0 ? -errno : pid;
+            close(gate[0]);
         }
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
-        reply(sock, result);
+        int told = reply(sock, result) == 0;
+        if (pid > 0 && told) {
+            while (write(gate[1], "g", 1) < 0 && errno == EINTR) {
+            }
+        }
+        if (gate[1] >= 0) close(gate[1]);
     }
 }

@@ -1,3 +1,4 @@
+import CFlakeboxSpawn
 import Foundation
 import Testing
 
@@ -126,6 +127,59 @@ struct LauncherServerTests {
         #expect(next.report.contains("exit 1536"), "\(next.report)")
         #expect(next.cmdline.contains("--serve 3"), "\(next.cmdline)")
         #expect(server.status.forked == 2)
+    }
+
+    @Test("a launcher whose pid could not be told to the supervisor never runs (the gate)", .timeLimit(.minutes(1)))
+    func gateHoldsUntold() throws {
+        let helper = try #require(TestMachine.helper)
+        var pair: [Int32] = [-1, -1]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0)
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        let words = [helper, "--serve", "3"]
+        var serverArgv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        var noEnv: [UnsafeMutablePointer<CChar>?] = [nil]
+        var server: pid_t = 0
+        let table: [Int32] = [devNull, devNull, devNull, pair[1]]
+        let err = table.withUnsafeBufferPointer { fb_spawn(&server, helper, &serverArgv, &noEnv, $0.baseAddress, 4) }
+        for pointer in serverArgv { free(pointer) }
+        close(pair[1])
+        try #require(err == 0)
+        // The request reaches a stopped server; its answer can no longer go out when it runs on.
+        kill(server, SIGSTOP)
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var output: [Int32] = [-1, -1]
+        try #require(fb_pipe_cloexec(&output, 0) == 0)
+        // Without the gate the launcher would print its usage on slot 1.
+        let launcher: [Int32] = [devNull, output[1], devNull]
+        var bytes: [CChar] = []
+        for argument in [helper, "--help"] { bytes += argument.utf8CString }
+        var pid: pid_t = 0
+        var delivered: Int32 = 0
+        let answer = launcher.withUnsafeBufferPointer { fds in
+            bytes.withUnsafeBufferPointer {
+                fb_server_request(pair[0], fds.baseAddress, 3, $0.baseAddress, $0.count, &pid, &delivered)
+            }
+        }
+        #expect(answer == -EAGAIN && delivered == 1, "answer \(answer), delivered \(delivered)")
+        close(pair[0])
+        close(output[1])
+        kill(server, SIGCONT)
+        // End of file once the server and the untold launcher have let go of the pipe.
+        var printed: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(output[0], &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            printed += buffer[0..<n]
+        }
+        close(output[0])
+        let ran = !printed.isEmpty
+        #expect(!ran, "the untold launcher ran: \(String(decoding: printed, as: UTF8.self).prefix(80))")
+        var status: Int32 = 0
+        #expect(waitpid(server, &status, 0) == server, "the server ends at its socket's end of file")
     }
 
     @Test("attempts run through their sandbox's server by default, and without one when turned off")

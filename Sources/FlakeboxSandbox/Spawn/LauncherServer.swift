@@ -93,6 +93,12 @@ final class LauncherServer: Sendable {
             return false
         }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard devNull >= 0 else {
+            close(pair[0])
+            close(pair[1])
+            state.failures += 1
+            return false
+        }
         let table: [Int32] = [devNull, devNull, devNull, pair[1]]
         let argv = [helperPath, "--serve", "3"]
         var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
@@ -103,8 +109,8 @@ final class LauncherServer: Sendable {
         }
         for pointer in cArgv { free(pointer) }
         close(pair[1])
-        if devNull >= 0 { close(devNull) }
-        guard err == 0, devNull >= 0 else {
+        close(devNull)
+        guard err == 0 else {
             close(pair[0])
             state.failures += 1
             return false
@@ -118,18 +124,25 @@ final class LauncherServer: Sendable {
         return true
     }
 
+    /// Ends the server now and reaps it before returning: its sandbox's cgroups are removed next,
+    /// and on v2 the supervisor's own cgroup may only be given back once the server left it.
+    func shutdown() {
+        state.withLock { Self.stop(&$0, wait: true) }
+    }
+
     /// Closes the socket and ends the server (its launchers are not its children: they go on),
-    /// reaped off the caller's thread. Unreaped, its pid cannot have been reused.
-    private static func stop(_ state: inout State) {
+    /// reaped off the caller's thread unless `wait`. Unreaped, its pid cannot have been reused.
+    private static func stop(_ state: inout State, wait: Bool = false) {
         guard state.socket >= 0 else { return }
         close(state.socket)
         let pid = state.pid
         kill(pid, SIGKILL)
         state.socket = -1
         state.pid = 0
-        DetachedThread.start {
+        let reap: @Sendable () -> Void = {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
+        if wait || !DetachedThread.start(reap) { reap() }
     }
 }

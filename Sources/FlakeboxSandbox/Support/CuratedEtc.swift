@@ -57,7 +57,7 @@ final class CuratedEtc: Sendable {
             guard length > 0 else { return }
             target[length] = 0
             guard symlink(target, destination) == 0 else { return }
-            copyTimes(of: info, to: destination, flags: AT_SYMLINK_NOFOLLOW)
+            copyTimes(of: info, to: destination)
         case S_IFDIR where mode & 0o005 == 0o005:
             guard mkdir(destination, 0o755) == 0 || errno == EEXIST, let directory = opendir(source) else { return }
             // Last: creating the entries changes the directory's times.
@@ -77,15 +77,19 @@ final class CuratedEtc: Sendable {
                 WorkspaceFiles.writeFile(destination, [UInt8](data))
             else { return }
             chmod(destination, mode & 0o755)
-            copyTimes(of: info, to: destination)
+            // The times of what was read: the file may have been rewritten since the lstat.
+            var read = stat()
+            copyTimes(of: stat(source, &read) == 0 ? read : info, to: destination)
         default:
             return
         }
     }
 
-    private static func copyTimes(of info: stat, to path: String, flags: Int32 = 0) {
+    /// Never through a link: the copy's own entry, whatever an overlapping policy entry made of
+    /// the path before.
+    private static func copyTimes(of info: stat, to path: String) {
         let times = [info.st_atim, info.st_mtim]
-        _ = utimensat(AT_FDCWD, path, times, flags)
+        _ = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
     }
 
     deinit {
