@@ -3,9 +3,10 @@
 # of `true` at parallelism 1 (clone and setup included) against 200 sequential bubblewrap sandboxes
 # from a shell loop, and 200 runs of a ~12 ms Python test at parallelism 1 and 4 against the same
 # command run unsandboxed in one shared checkout (`xargs -P`), and, for reference, each run in
-# bubblewrap. The rows run in rounds (JOB_ROUNDS, default 3), each round in a new random order, and
-# each ratio is the median of its per-round ratios, so that a load that comes and goes hits both
-# sides of a ratio alike (single runs moved by ±15 %). With LAUNCHER_SERVER_ROWS=1 the flakebox
+# bubblewrap and each run under `unshare` (user, network, mount and pid namespaces alone). The
+# rows run in rounds (JOB_ROUNDS, default 3), each round in a new random order, and each ratio is
+# the median of its per-round ratios, so that a load that comes and goes hits both sides of a ratio
+# alike (single runs moved by ±15 %). With LAUNCHER_SERVER_ROWS=1 the flakebox
 # rows are also run with FLAKEBOX_LAUNCHER_SERVER=0 (every launcher executed, as before issue 17).
 # Called by scripts/bench.sh with the release binaries; `BIN=DIR scripts/bench-jobs.sh` measures
 # another build.
@@ -59,6 +60,9 @@ for p in (1, 4):
     rows[f"py P{p}"] = flakebox(p, py)
     rows[f"xargs P{p}"] = xargs(p)
     rows[f"bwrap xargs P{p}"] = xargs(p, f"{bwrap} --chdir {repo} ")
+    # The namespaces alone that keep runs apart (user, network, mount, pid): the floor under any
+    # per-run sandbox here.
+    rows[f"unshare xargs P{p}"] = xargs(p, "unshare --user --map-root-user --net --mount --pid --fork ")
 if os.environ.get("LAUNCHER_SERVER_ROWS") == "1":
     rows["true P1 exec"] = flakebox(1, "true", server=False)
     for p in (1, 4):
@@ -84,14 +88,15 @@ def span(name):
 
 
 print(f"{runs} runs a row, {rounds} rounds; seconds as median (min–max), ratios as the median of per-round ratios\n")
-print("| row | baseline s | flakebox run s | ratio | target | each run in `bwrap` s | its ratio |")
-print("|---|---:|---:|---:|---|---:|---:|")
+print("| row | baseline s | flakebox run s | ratio | target | each run in `bwrap` s | its ratio | each run under `unshare` s | its ratio |")
+print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
 print(f"| `true`, parallelism 1, against sequential `bwrap --unshare-all … true` | {span('bwrap true loop')} "
-      f"| {span('true P1')} | **{ratio('true P1', 'bwrap true loop'):.2f}** | < 1.00 | | |")
+      f"| {span('true P1')} | **{ratio('true P1', 'bwrap true loop'):.2f}** | < 1.00 | | | | |")
 for p in (1, 4):
     print(f"| `python3 t.py` (~12 ms), parallelism {p}, against `xargs -P{p}` unsandboxed | {span(f'xargs P{p}')} "
           f"| {span(f'py P{p}')} | **{ratio(f'py P{p}', f'xargs P{p}'):.2f}** | <= 1.25 "
-          f"| {span(f'bwrap xargs P{p}')} | {ratio(f'bwrap xargs P{p}', f'xargs P{p}'):.2f} |")
+          f"| {span(f'bwrap xargs P{p}')} | {ratio(f'bwrap xargs P{p}', f'xargs P{p}'):.2f} "
+          f"| {span(f'unshare xargs P{p}')} | {ratio(f'unshare xargs P{p}', f'xargs P{p}'):.2f} |")
 if "true P1 exec" in rows:
     print("\nLaunchers executed per attempt (FLAKEBOX_LAUNCHER_SERVER=0), same rounds:\n")
     print("| row | launchers forked s | executed s | executed / forked |")

@@ -1,7 +1,7 @@
 /*
  * The launcher as a fork server. Executing this static binary costs ~0.8 ms of CPU per attempt on
  * this VM (most of it glibc's start-up probing of the CPU's caches: cpuid, a trap to the
- * hypervisor, in a loop); forking this small single-threaded process costs ~0.05 ms. So the
+ * hypervisor, in a loop); forking this small single-threaded process does not pay it. So the
  * supervisor starts one server per sandbox and asks it for each launcher.
  *
  * A request is one SOCK_SEQPACKET message: a uint32 mask of descriptor slots, then the launcher's

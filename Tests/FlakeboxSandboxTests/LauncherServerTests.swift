@@ -31,20 +31,8 @@ struct LauncherServerTests {
             decoding: (FileManager.default.contents(atPath: "/proc/\(helper.pid)/cmdline") ?? Data()).map {
                 $0 == 0 ? 0x20 : $0
             }, as: UTF8.self)
-        var status: Int32 = 0
-        var waited: pid_t = -1
-        repeat { waited = waitpid(helper.pid, &status, 0) } while waited < 0 && errno == EINTR
+        let (waited, status, lines) = helper.finish()
         #expect(waited == helper.pid, "the launcher must be the supervisor's child (errno \(errno))")
-        _ = fcntl(helper.reportFD, F_SETFL, fcntl(helper.reportFD, F_GETFL) & ~O_NONBLOCK)
-        var report: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(helper.reportFD, &buffer, buffer.count)
-            if n <= 0 { break }
-            report += buffer[0..<n]
-        }
-        helper.discard()
-        let lines = String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init)
         // All but the host pid of its PID 1.
         return (status, lines.filter { !$0.hasPrefix("init ") }, cmdline)
     }

@@ -42,18 +42,7 @@ struct SandboxEngineTests {
                 Issue.record("spawn failed: \(spawned)")
                 return
             }
-            var status: Int32 = 0
-            while waitpid(helper.pid, &status, 0) < 0 && errno == EINTR {}
-            _ = fcntl(helper.reportFD, F_SETFL, fcntl(helper.reportFD, F_GETFL) & ~O_NONBLOCK)
-            var report: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = read(helper.reportFD, &buffer, buffer.count)
-                if n <= 0 { break }
-                report += buffer[0..<n]
-            }
-            helper.discard()
-            let lines = String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init)
+            let (_, status, lines) = helper.finish()
             #expect(status == 0, "\(lines)")
             // Before the command's exit, and once.
             #expect(lines.filter { $0.hasPrefix("cpu-base") } == [expected], "\(lines)")

@@ -103,3 +103,23 @@ func hostProcesses(containing marker: String) -> [Int32] {
     }
     return found
 }
+
+extension SpawnedHelper {
+    /// Waits for the launcher and reads its whole report; lets its pipes go. `waited` is the pid
+    /// `waitpid` returned: the launcher's only if it is this process's child.
+    func finish() -> (waited: pid_t, status: Int32, report: [String]) {
+        var status: Int32 = 0
+        var waited: pid_t = -1
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+        _ = fcntl(reportFD, F_SETFL, fcntl(reportFD, F_GETFL) & ~O_NONBLOCK)
+        var report: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(reportFD, &buffer, buffer.count)
+            if n <= 0 { break }
+            report += buffer[0..<n]
+        }
+        discard()
+        return (waited, status, String(decoding: report, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+}

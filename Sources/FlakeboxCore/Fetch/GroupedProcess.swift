@@ -1,4 +1,5 @@
 import CFlakeboxSpawn
+import FlakeboxSandbox
 
 #if canImport(Glibc)
     import Glibc
@@ -82,17 +83,9 @@ struct GroupedProcess {
         for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         let table: [Int32] = [devNull, outPipe[1], errPipe[1]]
-        let fullArgv = [setsid] + argv
-        var cArgv: [UnsafeMutablePointer<CChar>?] = fullArgv.map { strdup($0) } + [nil]
-        var cEnvp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let spawnError =
+        let (pid, spawnError) =
             devNull < 0
-            ? errno
-            : table.withUnsafeBufferPointer { fds in
-                fb_spawn(&pid, setsid, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
-            }
-        for pointer in cArgv + cEnvp { free(pointer) }
+            ? (0, errno) : ProcessSpawn.start(setsid, argv: [setsid] + argv, environment: environment, table: table)
         for fd in [devNull, outPipe[1], errPipe[1]] where fd >= 0 { close(fd) }
         guard spawnError == 0 else {
             close(outPipe[0])

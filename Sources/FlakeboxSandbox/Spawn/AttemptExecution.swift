@@ -137,12 +137,7 @@ enum AttemptExecution {
             // A launcher may hold these descriptors already: not a second one on them.
             (spawnError, stage) = (err, "launcher-server")
         } else {
-            var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-            var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
-            spawnError = table.withUnsafeBufferPointer { fds in
-                fb_spawn(&pid, helperPath, &cArgv, &cEnvp, fds.baseAddress, Int32(fds.count))
-            }
-            for pointer in cArgv { free(pointer) }
+            (pid, spawnError) = ProcessSpawn.start(helperPath, argv: argv, table: table)
         }
         for fd in [outPipe[1], errPipe[1], reportPipe[1], artifactPipe[1], holdPipe[0], argsFD, devNull] where fd >= 0 {
             close(fd)

@@ -8,7 +8,7 @@ import Synchronization
 #endif
 
 /// The launcher as a fork server (`flakebox-sandbox --serve`), one per sandbox: a launcher forked
-/// from it costs ~0.05 ms of CPU where executing one costs ~0.8 ms on this VM (glibc's start-up
+/// from it does not pay the ~0.8 ms of CPU that executing one costs on this VM (glibc's start-up
 /// probing of the CPU's caches traps to the hypervisor; issue 17). The forked launcher is this
 /// process's child (`CLONE_PARENT`), with the descriptor table it would have been spawned with,
 /// so everything after the spawn is unchanged. Started on first use; when it cannot be used the
@@ -100,14 +100,7 @@ final class LauncherServer: Sendable {
             return false
         }
         let table: [Int32] = [devNull, devNull, devNull, pair[1]]
-        let argv = [helperPath, "--serve", "3"]
-        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cEnvp: [UnsafeMutablePointer<CChar>?] = [nil]
-        var pid: pid_t = 0
-        let err = table.withUnsafeBufferPointer {
-            fb_spawn(&pid, helperPath, &cArgv, &cEnvp, $0.baseAddress, Int32($0.count))
-        }
-        for pointer in cArgv { free(pointer) }
+        let (pid, err) = ProcessSpawn.start(helperPath, argv: [helperPath, "--serve", "3"], table: table)
         close(pair[1])
         close(devNull)
         guard err == 0 else {

@@ -88,11 +88,8 @@ public enum HostCommand {
         guard fb_pipe_cloexec(&errPipe, 0) == 0 else { return (-1, "pipe: \(errno)") }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         let table: [Int32] = [devNull, devNull, errPipe[1]]
-        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), strdup("LC_ALL=C"), nil]
-        var pid: pid_t = 0
-        let err = table.withUnsafeBufferPointer { fb_spawn(&pid, argv[0], &cArgv, &cEnv, $0.baseAddress, 3) }
-        for pointer in cArgv + cEnv { free(pointer) }
+        let (pid, err) = ProcessSpawn.start(
+            argv[0], argv: argv, environment: ["PATH=/usr/bin:/bin", "LC_ALL=C"], table: table)
         close(errPipe[1])
         if devNull >= 0 { close(devNull) }
         var output: [UInt8] = []
