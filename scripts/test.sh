@@ -4,6 +4,14 @@
 # operation with unprivileged user namespaces is covered on every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase that can hang runs under a deadline (scripts/deadline.sh): past it the phase fails,
+# printing the tests still running and the stacks of what they wait on, rather than running out
+# CI's 90 minutes silently. A phase gets its own allowance (several times its usual length) or what
+# is left of the whole run's (FLAKEBOX_TEST_TOTAL, 80 minutes), whichever is less.
+deadline() {
+  local left=$((${FLAKEBOX_TEST_TOTAL:-4800} - SECONDS))
+  echo $(($1 < left ? $1 : (left > 60 ? left : 60)))
+}
 scripts/bootstrap.sh
 # What only the tests need: xmllint checks the JUnit output against a schema, headless Chromium
 # renders the HTML report, Go and Jest run the `go test` and Jest adapters' end-to-end tests.
@@ -36,11 +44,13 @@ swift build --build-tests
 # stopped on any exit, failures included.
 eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop "$FLAKEBOX_TEST_POSTGRES_DIR"' EXIT
-swift test --skip-build --skip FlakeboxServiceTests 2>&1 | tee .build/test-root.log
+scripts/deadline.sh "$(deadline 1500)" "tests (root)" .build/test-root.log -- \
+  swift test --skip-build --skip FlakeboxServiceTests 2>&1 | tee .build/test-root.log
 grep -q "Test run with .* passed" .build/test-root.log
 # The service's tests in a pass of their own: their HTTP clients wait at most 15 to 60 s for a
 # reply, which the sandbox suites' load on 2 cores (every suite starts at once) can outlast.
-swift test --skip-build --filter FlakeboxServiceTests 2>&1 | tee .build/test-service.log
+scripts/deadline.sh "$(deadline 600)" "tests (service)" .build/test-service.log -- \
+  swift test --skip-build --filter FlakeboxServiceTests 2>&1 | tee .build/test-service.log
 grep -q "Test run with .* passed" .build/test-service.log
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -60,7 +70,9 @@ if [ "$(id -u)" -eq 0 ]; then
     mkdir -p "$dir" && chown -R nobody:nogroup "$dir" && groups+=("$dir")
   done
   echo "== sandbox tests again as uid $(id -u nobody) (rootless) =="
-  FB_GROUPS="${groups[*]}" sh -c 'for g in $FB_GROUPS; do echo $$ > "$g/cgroup.procs"; done; exec "$@"' sh \
+  FB_GROUPS="${groups[*]}" scripts/deadline.sh "$(deadline 600)" "tests (rootless)" \
+    .build/test-rootless.log -- \
+    sh -c 'for g in $FB_GROUPS; do echo $$ > "$g/cgroup.procs"; done; exec "$@"' sh \
     setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
     env HOME="$scratch" TMPDIR="$scratch/" PATH=/usr/local/bin:/usr/bin:/bin \
     "$bin/flakeboxPackageTests.xctest" --testing-library swift-testing --filter "Adversarial|Engine|JobEndToEnd|SafetyTests|EgressProxy" \
@@ -72,14 +84,14 @@ fi
 
 # `flakebox serve` from outside, with clients that are not ours: schemathesis against the OpenAPI
 # document it serves, and RunPod's Python client, unchanged, against its /v2 API.
-scripts/service-check.sh
+scripts/deadline.sh "$(deadline 600)" "service check" -- scripts/service-check.sh
 
 # libFuzzer over the parsers that read hostile bytes, 20 s each from the committed corpora (the
 # tests replay those corpora on every run too).
-scripts/fuzz.sh
+scripts/deadline.sh "$(deadline 600)" "fuzzing" -- scripts/fuzz.sh
 
 # The RunPod image, built with podman from the Dockerfile and run under Docker's seccomp profile and
 # default capabilities: its own smoke test at build time, then doctor, the worker's local test mode
 # and the RunPod tier's checks in the container (scripts/image-test.sh says how).
 scripts/image.sh install-build
-scripts/image-test.sh
+scripts/deadline.sh "$(deadline 2400)" "image" -- scripts/image-test.sh
