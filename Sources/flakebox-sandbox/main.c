@@ -586,6 +586,7 @@ static int launcher_main(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "--serve") == 0) return fb_serve(atoi(argv[2]), launcher_main);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--serve") == 0)
+        return fb_serve(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : -1, launcher_main);
     return launcher_main(argc, argv);
 }

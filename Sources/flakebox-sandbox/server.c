@@ -10,7 +10,8 @@
  * (its waitpid, pidfd and SIGCHLD unchanged), and starts from this process's state, which holds
  * nothing but the request: no environment, no secrets, default signal state. The reply is an
  * int32: the launcher's pid, or -errno when the clone failed. The new process waits on a gate
- * until that reply went out, so a launcher the supervisor was never told of never runs.
+ * until that reply went out, so a launcher the supervisor was never told of never runs; it
+ * writes its pid on the orphans descriptor instead, for the supervisor to reap.
  */
 #include "server.h"
 
@@ -59,17 +60,28 @@ static int reply(int sock, int32_t value) {
 
 /* The new process, before anything else: waits for the server's word that the supervisor was
  * told its pid. Without it (the server died or could not answer), the supervisor cannot know of
- * this launcher, so it must not run: it exits untouched (a zombie of the supervisor's, at worst). */
-static void await_gate(int gate) {
+ * this launcher, so it must not run: it writes its pid on `orphans`, the supervisor's pipe for
+ * launchers it was never told of, and exits untouched. It is the supervisor's child all the same
+ * (CLONE_PARENT), so only the supervisor can reap it: unreaped, it would stay a zombie for the
+ * supervisor's life, and anything there that waits for any child (swift-testing's exit-test
+ * monitor does) would find that zombie first, forever. */
+static void await_gate(int gate, int orphans) {
     char byte;
     ssize_t r;
     while ((r = read(gate, &byte, 1)) < 0 && errno == EINTR) {
     }
-    if (r != 1) _exit(0);
+    if (r != 1) {
+        int32_t me = (int32_t)syscall(SYS_getpid);
+        if (orphans >= 0) {
+            while (write(orphans, &me, sizeof me) < 0 && errno == EINTR) {
+            }
+        }
+        _exit(0);
+    }
     close(gate);
 }
 
-int fb_serve(int sock, int (*launch)(int argc, char **argv)) {
+int fb_serve(int sock, int orphans, int (*launch)(int argc, char **argv)) {
     /* The supervisor decides when attempts end, and the server goes when the supervisor closes
      * the socket (or dies): signals meant for the process group (a terminal's ^C, ^\, ^Z, a
      * `timeout`'s SIGTERM) are not for it. Its launchers reset every disposition first. */
@@ -129,9 +141,14 @@ int fb_serve(int sock, int (*launch)(int argc, char **argv)) {
              * pthread_* call on itself (fork repairs it in the grandchildren). */
             pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
             if (pid == 0) {
+                /* The launcher resets every disposition first thing, but until then (the gate,
+                 * the descriptors) a SIGTERM from the supervisor must not be lost on the
+                 * server's ignored set. */
+                for (size_t k = 0; k < sizeof ignored / sizeof ignored[0]; k++)
+                    signal(ignored[k], SIG_DFL);
                 close(sock);
                 close(gate[1]);
-                await_gate(gate[0]);
+                await_gate(gate[0], orphans);
                 if (place_fds(fds, mask)) _exit(125);
                 _exit(launch(argc, argv));
             }

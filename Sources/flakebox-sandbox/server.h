@@ -9,7 +9,8 @@
 #define FB_SERVER_SLOTS 16
 
 /* Serves requests on `sock` until its peer closes it; each request runs `launch` in a new
- * process. Returns the server's exit status. */
-int fb_serve(int sock, int (*launch)(int argc, char **argv));
+ * process. A new process that the supervisor could not be told of writes its pid (int32) on
+ * `orphans` (-1: none) and exits. Returns the server's exit status. */
+int fb_serve(int sock, int orphans, int (*launch)(int argc, char **argv));
 
 #endif

@@ -17,6 +17,12 @@ final class LauncherServer: Sendable {
     private struct State {
         var socket: Int32 = -1
         var pid: pid_t = 0
+        /// The read end of the pipe on which a launcher the server made but could not tell us of
+        /// writes its pid (see `reapStrays`).
+        var orphans: Int32 = -1
+        /// The last launcher this server told us of: the only one whose gate may still be shut
+        /// when the server dies (it answers one request at a time, opening the gate before the next).
+        var lastTold: pid_t = 0
         /// Starts and requests that failed; past `maxFailures` the server is not tried again.
         var failures = 0
         /// Launchers it made.
@@ -70,6 +76,7 @@ final class LauncherServer: Sendable {
             }
             if answer == 0 {
                 state.forked += 1
+                state.lastTold = pid
                 return .forked(pid)
             }
             if answer > 0 { return .notForked }
@@ -92,19 +99,19 @@ final class LauncherServer: Sendable {
             state.failures += 1
             return false
         }
+        var orphans: [Int32] = [-1, -1]
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard devNull >= 0 else {
-            close(pair[0])
-            close(pair[1])
+        guard devNull >= 0, fb_pipe_cloexec(&orphans, 0) == 0 else {
+            for fd in pair + orphans + [devNull] where fd >= 0 { close(fd) }
             state.failures += 1
             return false
         }
-        let table: [Int32] = [devNull, devNull, devNull, pair[1]]
-        let (pid, err) = ProcessSpawn.start(helperPath, argv: [helperPath, "--serve", "3"], table: table)
-        close(pair[1])
-        close(devNull)
+        let table: [Int32] = [devNull, devNull, devNull, pair[1], orphans[1]]
+        let (pid, err) = ProcessSpawn.start(helperPath, argv: [helperPath, "--serve", "3", "4"], table: table)
+        for fd in [pair[1], orphans[1], devNull] { close(fd) }
         guard err == 0 else {
             close(pair[0])
+            close(orphans[0])
             state.failures += 1
             return false
         }
@@ -114,6 +121,8 @@ final class LauncherServer: Sendable {
         }
         state.socket = pair[0]
         state.pid = pid
+        state.orphans = orphans[0]
+        state.lastTold = 0
         return true
     }
 
@@ -123,19 +132,56 @@ final class LauncherServer: Sendable {
         state.withLock { Self.stop(&$0, wait: true) }
     }
 
-    /// Closes the socket and ends the server (its launchers are not its children: they go on),
-    /// reaped off the caller's thread unless `wait`. Unreaped, its pid cannot have been reused.
+    /// Ends the server (its launchers are not its children: they go on) and reaps it, with the
+    /// launchers it made that we were never told of (`reapStrays`), off the caller's thread unless
+    /// `wait`. Unreaped, none of their pids can have been reused meanwhile.
     private static func stop(_ state: inout State, wait: Bool = false) {
         guard state.socket >= 0 else { return }
-        close(state.socket)
-        let pid = state.pid
+        let (socket, pid, orphans, lastTold) = (state.socket, state.pid, state.orphans, state.lastTold)
         kill(pid, SIGKILL)
         state.socket = -1
         state.pid = 0
+        state.orphans = -1
+        state.lastTold = 0
         let reap: @Sendable () -> Void = {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reapStrays(socket: socket, orphans: orphans, lastTold: lastTold)
         }
         if wait || !DetachedThread.start(reap) { reap() }
+    }
+
+    /// After its server is gone: the launchers it made that no caller was told of, killed and
+    /// reaped, so that none stays a zombie of this process. Those are answers still unread on
+    /// `socket` (to requests their callers gave up on) and the pids written on `orphans` by
+    /// launchers whose gate never opened, but for `lastTold`, whose caller reaps it. Closes both
+    /// descriptors; returns the pids it reaped.
+    @discardableResult
+    static func reapStrays(socket: Int32, orphans: Int32, lastTold: pid_t) -> [pid_t] {
+        var strays: [pid_t] = []
+        var answer: Int32 = 0
+        while recv(socket, &answer, MemoryLayout<Int32>.size, Int32(MSG_DONTWAIT)) == MemoryLayout<Int32>.size {
+            if answer > 0 { strays.append(answer) }
+        }
+        close(socket)
+        // End of file once the server and every launcher it made have let go of the pipe: a
+        // launcher past its gate closed it first thing, one at a shut gate exits on writing.
+        var pid: Int32 = 0
+        while true {
+            let n = read(orphans, &pid, MemoryLayout<Int32>.size)
+            if n < 0 && errno == EINTR { continue }
+            guard n == MemoryLayout<Int32>.size else { break }
+            strays.append(pid)
+        }
+        close(orphans)
+        var reaped: [pid_t] = []
+        for stray in Set(strays) where stray != lastTold {
+            kill(stray, SIGKILL)
+            var status: Int32 = 0
+            var r: pid_t
+            repeat { r = waitpid(stray, &status, 0) } while r < 0 && errno == EINTR
+            if r == stray { reaped.append(stray) }
+        }
+        return reaped
     }
 }
