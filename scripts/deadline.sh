@@ -7,8 +7,8 @@
 # Past SECONDS it prints, to standard error: the tests LOG shows started and not ended
 # (swift-testing's "◇ … started" without its "✔/✘ … passed/failed"), the machine's process tree,
 # the kernel stacks of the phase's processes (where each is blocked) and the user-space stacks of
-# its Swift processes' threads (gdb, when there is one); then it kills the phase's process group and exits
-# 124. Otherwise it exits with the command's status.
+# its Swift processes' threads (gdb, when there is one); then it kills the phase's process group
+# and exits 124. Otherwise it exits with the command's status.
 set -uo pipefail
 
 budget=$1
@@ -62,6 +62,8 @@ EOF
 }
 
 out=$(readlink /proc/$$/fd/1)
+# The watcher's word to the main shell that the phase was killed at its deadline.
+marker=$(mktemp -d)/killed
 
 # Its own process group, so that everything it started (test processes, sandboxes' supervisors)
 # can be killed at once. Without job control bash's background job is not a group leader, so
@@ -73,7 +75,7 @@ pid=$!
   wait $!
   if kill -0 "$pid" 2> /dev/null; then
     report "$pid"
-    touch "/tmp/flakebox-deadline.$pid"
+    touch "$marker"
     kill -KILL -- -"$pid" 2> /dev/null
     # Whatever it started in groups of its own and still writes to this phase's output would hold
     # the caller's `tee` open: those too (the write end of the same pipe, not the reader's).
@@ -93,12 +95,13 @@ pid=$!
 watcher=$!
 wait "$pid"
 rc=$?
-if [ -e "/tmp/flakebox-deadline.$pid" ]; then
+if [ -e "$marker" ]; then
   wait "$watcher"
-  rm -f "/tmp/flakebox-deadline.$pid"
+  rm -rf "${marker%/killed}"
   echo "== $name: killed at its deadline of $budget s ==" >&2
   exit 124
 fi
+rm -rf "${marker%/killed}"
 pkill -P "$watcher" sleep 2> /dev/null
 kill "$watcher" 2> /dev/null
 wait "$watcher" 2> /dev/null
